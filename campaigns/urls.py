@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from campaigns import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="list"),
+]
