@@ -304,3 +304,37 @@ LOGGING = {
 
 # --- Product ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
+
+# --- Integrations ---------------------------------------------------------------------------
+# Real hosts by default; ADPLATFORM_API_BASE_<PLATFORM> / ADPLATFORM_OAUTH_BASE_<PLATFORM>
+# (scheme and host) point a connector elsewhere, e.g. a local test server.
+_PLATFORM_DEFAULTS = {
+    "meta": ("https://graph.facebook.com", "https://www.facebook.com", "v25.0"),
+    "instagram": ("https://graph.facebook.com", "https://www.facebook.com", "v25.0"),
+    "google": ("https://googleads.googleapis.com", "https://accounts.google.com", "v25"),
+    "tiktok": ("https://business-api.tiktok.com", "https://business-api.tiktok.com", "v1.3"),
+    "linkedin": ("https://api.linkedin.com", "https://www.linkedin.com", "202601"),
+    "x": ("https://ads-api.x.com", "https://api.x.com", "12"),
+    "snapchat": ("https://adsapi.snapchat.com", "https://accounts.snapchat.com", "v1"),
+    "pinterest": ("https://api.pinterest.com", "https://www.pinterest.com", "v5"),
+}
+ADPLATFORM_PLATFORMS = {
+    name: {
+        "api_base": env_str(f"ADPLATFORM_API_BASE_{name.upper()}", api).rstrip("/"),
+        "oauth_base": env_str(f"ADPLATFORM_OAUTH_BASE_{name.upper()}", oauth).rstrip("/"),
+        "api_version": env_str(f"ADPLATFORM_API_VERSION_{name.upper()}", version),
+        "client_id": env_str(f"ADPLATFORM_{name.upper()}_CLIENT_ID"),
+        "client_secret": env_str(f"ADPLATFORM_{name.upper()}_CLIENT_SECRET"),
+        "developer_token": env_str(f"ADPLATFORM_{name.upper()}_DEVELOPER_TOKEN"),
+        "timeout": float(env_str("ADPLATFORM_PLATFORM_TIMEOUT", "30")),
+        "lookback_days": env_int(f"ADPLATFORM_{name.upper()}_LOOKBACK_DAYS", 7),
+    }
+    for name, (api, oauth, version) in _PLATFORM_DEFAULTS.items()
+}
+ADPLATFORM_PLATFORMS["sandbox"] = {
+    "api_base": "sandbox://",
+    "oauth_base": "sandbox://",
+    "api_version": "1",
+    "timeout": 5.0,
+    "lookback_days": env_int("ADPLATFORM_SANDBOX_LOOKBACK_DAYS", 7),
+}

@@ -11,19 +11,11 @@ from decimal import Decimal
 from django.db import models
 
 from adplatform.models import Organization, validate_time_zone
+from integrations.vocabulary import BidStrategy, DeliveryStatus, Objective, Platform
+
+__all__ = ["BidStrategy", "DeliveryStatus", "Objective", "Platform"]  # re-exported
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
-
-
-class Platform(models.TextChoices):
-    META = "meta", "Meta"
-    INSTAGRAM = "instagram", "Instagram"
-    GOOGLE = "google", "Google Ads"
-    TIKTOK = "tiktok", "TikTok"
-    LINKEDIN = "linkedin", "LinkedIn"
-    X = "x", "X (Twitter)"
-    SNAPCHAT = "snapchat", "Snapchat"
-    PINTEREST = "pinterest", "Pinterest"
 
 
 class AccountStatus(models.TextChoices):
@@ -31,37 +23,6 @@ class AccountStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
     PENDING = "pending", "Pending review"
     CLOSED = "closed", "Closed"
-
-
-class DeliveryStatus(models.TextChoices):
-    """Our status for campaigns, ad groups and ads; each platform's enums map onto it."""
-
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-    ARCHIVED = "archived", "Archived"
-    DELETED = "deleted", "Deleted"
-    DRAFT = "draft", "Draft"
-
-
-class Objective(models.TextChoices):
-    AWARENESS = "awareness", "Awareness"
-    TRAFFIC = "traffic", "Traffic"
-    ENGAGEMENT = "engagement", "Engagement"
-    LEADS = "leads", "Leads"
-    APP_PROMOTION = "app_promotion", "App promotion"
-    SALES = "sales", "Sales"
-    VIDEO_VIEWS = "video_views", "Video views"
-    OTHER = "other", "Other"
-
-
-class BidStrategy(models.TextChoices):
-    LOWEST_COST = "lowest_cost", "Lowest cost (automatic)"
-    COST_CAP = "cost_cap", "Cost cap"
-    BID_CAP = "bid_cap", "Bid cap"
-    TARGET_CPA = "target_cpa", "Target CPA"
-    TARGET_ROAS = "target_roas", "Target ROAS"
-    MANUAL_CPC = "manual_cpc", "Manual CPC"
-    MANUAL_CPM = "manual_cpm", "Manual CPM"
 
 
 class AdAccount(models.Model):
@@ -340,3 +301,46 @@ class CampaignDailyMetric(MetricValues):
 
     def __str__(self) -> str:
         return f"{self.date} campaign={self.campaign_id}"
+
+
+class SegmentDimension(models.TextChoices):
+    AGE = "age", "Age"
+    GENDER = "gender", "Gender"
+    PLACEMENT = "placement", "Placement"
+    DEVICE = "device", "Device"
+    COUNTRY = "country", "Country"
+
+
+class SegmentDailyMetric(models.Model):
+    """A campaign-day broken down by one audience dimension (e.g. age = "25-34")."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="segment_daily_metrics"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    date = models.DateField()
+    dimension = models.CharField(max_length=16, choices=SegmentDimension.choices)
+    value = models.CharField(max_length=64)
+    impressions = models.BigIntegerField(default=0)
+    clicks = models.BigIntegerField(default=0)
+    spend = models.DecimalField(**MONEY, default=Decimal(0))
+    conversions = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    conversion_value = models.DecimalField(**MONEY, default=Decimal(0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "date", "dimension", "value"], name="unique_segment_day"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "dimension", "date"], name="segmentday_org_dim_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} campaign={self.campaign_id} {self.dimension}={self.value}"

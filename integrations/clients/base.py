@@ -1,0 +1,246 @@
+"""One HTTP request path for every platform client.
+
+It sets the timeout, attaches a fresh token, paces calls through the rate limiter, turns
+transport failures and the platform's error bodies into typed errors, retries what is
+retryable (with backoff, jitter and the platform's own `retry_after`) but never a
+non-idempotent call, refreshes an expired token once, and logs without secrets.
+Providers subclass it and override the hooks at the bottom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from integrations.clients.errors import (
+    AuthExpired,
+    InvalidRequest,
+    MalformedResponse,
+    PaginationTruncated,
+    PermissionDenied,
+    PlatformUnavailable,
+    RateLimited,
+    RetryablePlatformError,
+)
+from integrations.clients.ratelimit import RateLimiter, get_rate_limiter
+
+logger = logging.getLogger("integrations.http")
+
+Json = Any
+
+
+class HttpApiClient:
+    platform: ClassVar[str] = ""
+    timeout: ClassVar[float] = 30.0
+    max_attempts: ClassVar[int] = 5
+    max_pages: ClassVar[int] = 500
+    backoff_base: ClassVar[float] = 1.0
+    backoff_cap: ClassVar[float] = 60.0
+    # Steady pace per rate-limit key; providers set their platform's documented limits.
+    rate_per_second: ClassVar[float] = 10.0
+    burst: ClassVar[int] = 10
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+        rate_limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.request_timeout = timeout if timeout is not None else self.timeout
+        self.session = session or self._new_session()
+        self.rate_limiter = rate_limiter or get_rate_limiter()
+        self._sleep = sleep
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    # --- The request path ------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Json = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        authenticated: bool = True,
+    ) -> Json:
+        """Send one API call and return its decoded JSON (None for an empty body).
+
+        `idempotent` defaults to True for GET/DELETE/PUT; a create (POST) is retried only
+        when the caller says it is safe (e.g. it carries an idempotency key).
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "DELETE", "PUT"}
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            waited = self.rate_limiter.acquire(
+                self.rate_limit_key(), rate=self.rate_per_second, burst=self.burst
+            )
+            all_headers = dict(self.default_headers())
+            if authenticated:
+                all_headers.update(self.auth_headers(method, url, params))
+            all_headers.update(headers or {})
+            started = time.monotonic()
+            try:
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        data=data,
+                        headers=all_headers,
+                        timeout=self.request_timeout,
+                        auth=self.request_auth() if authenticated else None,
+                    )
+                except requests.Timeout as exc:
+                    raise PlatformUnavailable("timed out", platform=self.platform) from exc
+                except requests.ConnectionError as exc:
+                    raise PlatformUnavailable("connection failed", platform=self.platform) from exc
+                self.observe_rate_limits(response)
+                payload = self._decode(response)
+                self.raise_for_error(response, payload)
+            except AuthExpired:
+                if refreshed or not authenticated or not self.can_refresh():
+                    raise
+                self.refresh_auth()
+                refreshed = True
+                continue
+            except RetryablePlatformError as exc:
+                self._log(method, url, None, started, waited, error=exc)
+                if not idempotent or attempt >= self.max_attempts:
+                    raise
+                delay = self._backoff(attempt, exc.retry_after)
+                if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                    self.rate_limiter.block(self.rate_limit_key(), seconds=exc.retry_after)
+                    delay = 0.0  # the limiter now holds every caller back, including us
+                self._sleep(delay)
+                continue
+            self._log(method, url, response.status_code, started, waited)
+            return payload
+
+    def _decode(self, response: requests.Response) -> Json:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except (json.JSONDecodeError, ValueError) as exc:
+            if response.status_code >= 500:
+                raise PlatformUnavailable(
+                    f"HTTP {response.status_code}",
+                    platform=self.platform,
+                    status_code=response.status_code,
+                ) from exc
+            raise MalformedResponse(
+                f"HTTP {response.status_code} with a body that is not JSON",
+                platform=self.platform,
+                status_code=response.status_code,
+            ) from exc
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return float(retry_after)
+        # Full jitter: spreads retries of many workers apart.
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _log(
+        self,
+        method: str,
+        url: str,
+        status: int | None,
+        started: float,
+        waited: float,
+        error: Exception | None = None,
+    ) -> None:
+        # Only the path: query strings may carry tokens (Meta's access_token parameter).
+        path = url.split("?", 1)[0]
+        extra = {
+            "platform": self.platform,
+            "method": method,
+            "path": path,
+            "status": status,
+            "elapsed_ms": round((time.monotonic() - started) * 1000),
+            "rate_limit_wait_s": round(waited, 3),
+        }
+        if error is not None:
+            logger.warning("platform call failed: %s %s: %s", method, path, error, extra=extra)
+        else:
+            logger.info("platform call %s %s -> %s", method, path, status, extra=extra)
+
+    def paginate_pages(self, pages: Iterator[Json]) -> Iterator[Json]:
+        """Cap any page iterator at `max_pages`, raising instead of silently truncating."""
+        for count, page in enumerate(pages, start=1):
+            if count > self.max_pages:
+                raise PaginationTruncated(
+                    f"more than {self.max_pages} pages; narrow the request", platform=self.platform
+                )
+            yield page
+
+    # --- Hooks for providers --------------------------------------------------------
+    def default_headers(self) -> Mapping[str, str]:
+        return {"Accept": "application/json"}
+
+    def auth_headers(
+        self, method: str, url: str, params: Mapping[str, Any] | None
+    ) -> Mapping[str, str]:
+        return {}
+
+    def request_auth(self) -> Any:
+        """A requests auth object (OAuth 1.0a signing for X), or None."""
+        return None
+
+    def rate_limit_key(self) -> str:
+        return self.platform
+
+    def observe_rate_limits(self, response: requests.Response) -> None:
+        """Read the platform's usage headers; block the limiter ahead of a hard limit."""
+
+    def raise_for_error(self, response: requests.Response, payload: Json) -> None:
+        """Map the platform's error responses onto typed errors. Default: by HTTP status."""
+        status = response.status_code
+        if status < 400:
+            return
+        message = f"HTTP {status}"
+        if status == 401:
+            raise AuthExpired(message, platform=self.platform, status_code=status)
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise RateLimited(
+                message,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                platform=self.platform,
+                status_code=status,
+            )
+        if status >= 500:
+            raise PlatformUnavailable(message, platform=self.platform, status_code=status)
+        if status == 403:
+            raise PermissionDenied(message, platform=self.platform, status_code=status)
+        raise InvalidRequest(message, platform=self.platform, status_code=status)
+
+    def can_refresh(self) -> bool:
+        return False
+
+    def refresh_auth(self) -> None:
+        raise AuthExpired("token expired and cannot be refreshed", platform=self.platform)

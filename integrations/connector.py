@@ -1,0 +1,107 @@
+"""The one interface every platform connector implements.
+
+Connectors speak the platform's wire format and return `integrations.records`; they know
+nothing of our database. Token persistence is the caller's: a connector that refreshes a
+token hands the new `TokenSet` to `on_token_refreshed`.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+from integrations.clients.errors import NotSupported
+from integrations.config import PlatformConfig
+from integrations.records import (
+    CampaignSpec,
+    CampaignUpdate,
+    MetricLevel,
+    RemoteAccount,
+    RemoteAd,
+    RemoteAdGroup,
+    RemoteCampaign,
+    RemoteDailyMetric,
+    RemoteSegmentMetric,
+    SegmentDimension,
+    TokenSet,
+)
+
+TokenCallback = Callable[[TokenSet], None]
+
+
+class AdsConnector(abc.ABC):
+    platform: ClassVar[str]
+    # Breakdowns the platform reports; others raise NotSupported.
+    segment_dimensions: ClassVar[frozenset[SegmentDimension]] = frozenset()
+
+    def __init__(
+        self,
+        *,
+        config: PlatformConfig,
+        token: TokenSet | None = None,
+        on_token_refreshed: TokenCallback | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.token = token
+        self.on_token_refreshed = on_token_refreshed
+        # Platform-specific connection data, e.g. Google's login-customer-id.
+        self.extra = extra or {}
+
+    # --- OAuth -------------------------------------------------------------------
+    @abc.abstractmethod
+    def authorization_url(self, *, state: str, redirect_uri: str) -> str:
+        """Where to send the user to grant access."""
+
+    @abc.abstractmethod
+    def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:
+        """Trade the callback's code for tokens."""
+
+    @abc.abstractmethod
+    def refresh_token(self) -> TokenSet:
+        """A fresh token; raises AuthExpired if the platform refuses (re-authorize)."""
+
+    # --- Accounts and structure --------------------------------------------------
+    @abc.abstractmethod
+    def list_accounts(self) -> list[RemoteAccount]:
+        """Ad accounts the token can reach."""
+
+    @abc.abstractmethod
+    def get_account(self, account_id: str) -> RemoteAccount: ...
+
+    @abc.abstractmethod
+    def list_campaigns(self, account_id: str) -> Iterator[RemoteCampaign]: ...
+
+    @abc.abstractmethod
+    def list_ad_groups(self, account_id: str) -> Iterator[RemoteAdGroup]: ...
+
+    @abc.abstractmethod
+    def list_ads(self, account_id: str) -> Iterator[RemoteAd]:
+        """Ads with their creatives."""
+
+    # --- Changes -------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_campaign(self, account_id: str, spec: CampaignSpec) -> RemoteCampaign: ...
+
+    @abc.abstractmethod
+    def update_campaign(
+        self, account_id: str, campaign_id: str, update: CampaignUpdate
+    ) -> RemoteCampaign:
+        """Apply the change and return the campaign as the platform now reports it."""
+
+    @abc.abstractmethod
+    def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign: ...
+
+    # --- Metrics -------------------------------------------------------------------
+    @abc.abstractmethod
+    def daily_metrics(
+        self, account_id: str, *, start: dt.date, end: dt.date, level: MetricLevel
+    ) -> Iterator[RemoteDailyMetric]:
+        """Daily rows for [start, end] in the account's time zone."""
+
+    def segment_metrics(
+        self, account_id: str, *, start: dt.date, end: dt.date, dimension: SegmentDimension
+    ) -> Iterator[RemoteSegmentMetric]:
+        raise NotSupported(f"{dimension} breakdown is not available", platform=self.platform)
