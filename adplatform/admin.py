@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from adplatform.models import ApiKey, Membership, Organization
+from adplatform.models import ApiKey, AuditEntry, Membership, Organization
 from adplatform.services import revoke_api_key
 
 
@@ -76,3 +76,17 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         for api_key in queryset:
             revoke_api_key(api_key=api_key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+    list_display = ["created_at", "organization", "actor_label", "action", "target", "ip_address"]
+    list_filter = ["action", "organization"]
+    search_fields = ["actor_label", "target"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from adplatform.observability import bind_organization
 from adplatform.selectors import get_membership, list_memberships
 
 SESSION_KEY = "organization_id"
@@ -37,4 +38,5 @@ class CurrentOrganizationMiddleware:
         membership = resolve_current_membership(request)
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
+        bind_organization(request.organization)  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -98,3 +98,48 @@ class ApiKey(models.Model):
     @property
     def can_write(self) -> bool:
         return self.role in WRITE_ROLES
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOGOUT = "logout", "Signed out"
+    MEMBER_ADDED = "member_added", "Member added"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+    ORGANIZATION_UPDATED = "organization_updated", "Organization updated"
+    ORGANIZATION_EXPORTED = "organization_exported", "Organization data exported"
+    CONNECTION_ADDED = "connection_added", "Connection added"
+    CONNECTION_REMOVED = "connection_removed", "Connection removed"
+    RULE_CHANGED = "rule_changed", "Rule changed"
+
+
+class AuditEntry(models.Model):
+    """Who did what to an organization's access and configuration. Append-only."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the user or key may be deleted later, the record must still read.
+    actor_label = models.CharField(max_length=200, blank=True)
+    target = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="audit_org_created")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from adplatform.models import ApiKey, Membership, Organization, Role
+from adplatform.audit import record_audit
+from adplatform.models import ApiKey, AuditAction, Membership, Organization, Role
 
 API_KEY_PREFIX = "adp_"
 
@@ -45,13 +46,26 @@ def create_api_key(
         key_hash=hash_api_key(raw_key),
         created_by=created_by,
     )
+    record_audit(
+        action=AuditAction.API_KEY_CREATED,
+        organization=organization,
+        user=created_by,
+        target=f"{api_key.name} ({api_key.prefix}…)",
+        data={"role": role},
+    )
     return IssuedApiKey(api_key=api_key, raw_key=raw_key)
 
 
-def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
+def revoke_api_key(*, api_key: ApiKey, by_user: User | None = None) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        record_audit(
+            action=AuditAction.API_KEY_REVOKED,
+            organization=api_key.organization,
+            user=by_user,
+            target=f"{api_key.name} ({api_key.prefix}…)",
+        )
     return api_key
 
 
@@ -80,21 +94,59 @@ def create_organization(
     return organization
 
 
-def add_member(*, organization: Organization, user: User, role: str) -> Membership:
-    membership, _ = Membership.objects.update_or_create(
+def add_member(
+    *, organization: Organization, user: User, role: str, by_user: User | None = None
+) -> Membership:
+    """Add `user` with `role`, or change their role; either way it is audited."""
+    previous = Membership.objects.filter(user=user, organization=organization).first()
+    if previous is not None and previous.role == role:
+        return previous
+    membership, created = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
+    )
+    record_audit(
+        action=AuditAction.MEMBER_ADDED if created else AuditAction.ROLE_CHANGED,
+        organization=organization,
+        user=by_user,
+        target=user.email or user.get_username(),
+        data={"role": role} if created else {"from": previous.role if previous else "", "to": role},
     )
     return membership
 
 
-def update_organization(*, organization: Organization, **changes: str) -> Organization:
+def remove_member(*, membership: Membership, by_user: User | None = None) -> None:
+    record_audit(
+        action=AuditAction.MEMBER_REMOVED,
+        organization=membership.organization,
+        user=by_user,
+        target=membership.user.email or membership.user.get_username(),
+    )
+    membership.delete()
+
+
+def update_organization(
+    *,
+    organization: Organization,
+    by_user: User | None = None,
+    by_api_key: ApiKey | None = None,
+    **changes: str,
+) -> Organization:
     """Change name, currency or time zone; validated like any other write."""
     allowed = {"name", "currency", "time_zone"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))}.")
+    before = {field: getattr(organization, field) for field in changes}
     for field, value in changes.items():
         setattr(organization, field, value)
     organization.full_clean()
     organization.save(update_fields=list(changes))
+    record_audit(
+        action=AuditAction.ORGANIZATION_UPDATED,
+        organization=organization,
+        user=by_user,
+        api_key=by_api_key,
+        target=organization.slug,
+        data={"before": before, "after": changes},
+    )
     return organization

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from adplatform import views
+from adplatform import health, settings_views, views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves its start-up script as a file, so the CSP needs no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("", include("adplatform.api.urls")),
     path("", include("campaigns.api.urls")),
 ]
@@ -18,7 +19,12 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("organizations/switch/", views.switch_organization, name="switch-organization"),
-    path("healthz", views.healthz, name="healthz"),
+    path("settings/", settings_views.organization_settings, name="organization-settings"),
+    path("settings/export/", settings_views.export_organization, name="organization-export"),
+    path("settings/delete/", settings_views.delete_organization_view, name="organization-delete"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("", include("campaigns.urls")),

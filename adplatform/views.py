@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from adplatform.api.errors import api_not_found, api_server_error
+from adplatform.audit import record_audit
 from adplatform.middleware import SESSION_KEY
+from adplatform.models import AuditAction
 from adplatform.selectors import list_memberships
 
 
@@ -25,9 +30,45 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # One entry per organization, so each one's owners see their members' sign-ins.
+        for membership in list_memberships(user=self.request.user):
+            record_audit(
+                action=AuditAction.LOGIN,
+                organization=membership.organization,
+                user=self.request.user,
+                request=self.request,
+            )
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        username = form.data.get("username", "")
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(
+            Q(username=username) | Q(email__iexact=username)
+        ).first()
+        if user is not None:
+            for membership in list_memberships(user=user):
+                record_audit(
+                    action=AuditAction.LOGIN_FAILED,
+                    organization=membership.organization,
+                    target=user.email or user.get_username(),
+                    request=self.request,
+                )
+        return super().form_invalid(form)
+
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        for membership in list_memberships(user=request.user):
+            record_audit(
+                action=AuditAction.LOGOUT,
+                organization=membership.organization,
+                user=request.user,
+                request=request,
+            )
     logout(request)
     messages.info(request, "You have been signed out.")
     return redirect("login")
@@ -52,11 +93,6 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
         response["HX-Redirect"] = target
         return response
     return HttpResponseRedirect(target)
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from adplatform.models import Organization
+from adplatform.models import AuditEntry, Organization
 
 
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
@@ -15,3 +15,10 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
         if len(value) != 3 or not value.isalpha():
             raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. USD.")
         return value.upper()
+
+
+class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "created_at", "action", "actor_label", "target", "data", "ip_address"]
+        read_only_fields = fields

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from adplatform.middleware import SESSION_KEY
 from adplatform.models import ADMIN_ROLES, WRITE_ROLES, ApiKey, Membership, Organization
+from adplatform.observability import bind_organization
 from adplatform.selectors import get_membership, list_memberships
 
 _CACHE_ATTR = "_adplatform_api_access"
@@ -48,6 +49,8 @@ def resolve_api_access(request: Request) -> ApiAccess | None:
         return getattr(request, _CACHE_ATTR)
     access = _resolve(request)
     setattr(request, _CACHE_ATTR, access)
+    if access is not None:
+        bind_organization(access.organization)
     return access
 
 

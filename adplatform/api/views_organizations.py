@@ -35,5 +35,8 @@ class OrganizationViewSet(mixins.UpdateModelMixin, ScopedReadOnlyViewSet):
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = update_organization(
-            organization=serializer.instance, **serializer.validated_data
+            organization=serializer.instance,
+            by_user=self.access.membership.user if self.access.membership else None,
+            by_api_key=self.access.api_key,
+            **serializer.validated_data,
         )

@@ -54,6 +54,8 @@ class CreativeFactory(factory.django.DjangoModelFactory):
 
 
 class AdFactory(factory.django.DjangoModelFactory):
+    """Organization flows up from the account: pass `ad_group__campaign__ad_account__organization`."""
+
     class Meta:
         model = Ad
 

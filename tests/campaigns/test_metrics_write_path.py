@@ -29,7 +29,7 @@ def _row(ad: object, day: dt.date = DAY, **values: object) -> DailyMetricRow:
 
 
 def test_upserting_the_same_rows_twice_changes_nothing(organization: Organization) -> None:
-    ad = AdFactory(organization=organization)
+    ad = AdFactory(ad_group__campaign__ad_account__organization=organization)
     rows = [
         _row(ad, DAY + dt.timedelta(days=i), impressions=100 * i, spend=Decimal("1.25"))
         for i in range(5)
@@ -46,7 +46,7 @@ def test_upserting_the_same_rows_twice_changes_nothing(organization: Organizatio
 
 
 def test_a_restated_day_overwrites_the_stored_values(organization: Organization) -> None:
-    ad = AdFactory(organization=organization)
+    ad = AdFactory(ad_group__campaign__ad_account__organization=organization)
     upsert_daily_metrics([_row(ad, conversions=Decimal(3))])
 
     upsert_daily_metrics([_row(ad, conversions=Decimal(5))])
@@ -56,7 +56,7 @@ def test_a_restated_day_overwrites_the_stored_values(organization: Organization)
 
 
 def test_rollup_sums_the_ads_of_a_campaign_day(organization: Organization) -> None:
-    first = AdFactory(organization=organization)
+    first = AdFactory(ad_group__campaign__ad_account__organization=organization)
     second = AdFactory(organization=organization, ad_group=first.ad_group)
     other_day = DAY + dt.timedelta(days=1)
 
@@ -76,7 +76,7 @@ def test_rollup_sums_the_ads_of_a_campaign_day(organization: Organization) -> No
 
 
 def test_campaign_level_rows_are_keyed_by_campaign_and_day(organization: Organization) -> None:
-    ad = AdFactory(organization=organization)
+    ad = AdFactory(ad_group__campaign__ad_account__organization=organization)
     row = DailyMetricRow(
         organization_id=organization.pk,
         ad_account_id=ad.campaign.ad_account_id,
