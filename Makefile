@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint format bench setup clean migrate
+.PHONY: demo test lint format bench setup clean migrate up
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,6 +22,7 @@ setup: $(VENV)/.synced
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_periodic_tasks -v0
 
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -31,6 +32,12 @@ demo: migrate
 	@echo "  Sign in as demo@example.com with password: $${DEMO_PASSWORD:-demo}"
 	@echo ""
 	$(PY) manage.py serve --host 127.0.0.1 --port 8000
+
+# Production process model on this machine: needs DATABASE_URL and REDIS_URL.
+up: migrate
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || (echo "make up needs DATABASE_URL and REDIS_URL (PostgreSQL and Redis)"; exit 2)
+	$(PY) manage.py collectstatic --noinput -v0
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: setup
 	$(MAKE) --no-print-directory lint
