@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -53,7 +54,21 @@ class IdField(forms.IntegerField):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(filters.NumberFilter):
     """A primary-key filter: a positive 64-bit integer, else a 400 (never a database error)."""
 
     field_class = IdField
+
+
+class StrictFilterSet(filters.FilterSet):
+    """Rejects an empty value for a typed filter (a date, a number, a choice) instead of
+    silently ignoring it, so a client's mistake is visible."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if self.data.get(name) == "" and not isinstance(filter_, filters.CharFilter):
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
+        return valid

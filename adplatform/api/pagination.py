@@ -27,7 +27,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size):
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -36,3 +36,14 @@ class CursorPagination(pagination.CursorPagination):
                 }
             )
         return super().get_page_size(request)  # type: ignore[return-value]
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+        return parameters

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
-from adplatform.api.filters import ChoiceFilter, IdFilter
+from adplatform.api.filters import ChoiceFilter, IdFilter, StrictFilterSet
 from campaigns.models import Ad, AdAccount, AdGroup, Campaign, DeliveryStatus, Platform
 
 
-class AdAccountFilter(filters.FilterSet):
+class AdAccountFilter(StrictFilterSet):
     platform = ChoiceFilter(choices=Platform.choices)
 
     class Meta:
@@ -17,7 +17,7 @@ class AdAccountFilter(filters.FilterSet):
         fields = ["platform", "status"]
 
 
-class CampaignFilter(filters.FilterSet):
+class CampaignFilter(StrictFilterSet):
     platform = ChoiceFilter(field_name="ad_account__platform", choices=Platform.choices)
     status = ChoiceFilter(choices=DeliveryStatus.choices)
     ad_account = IdFilter(field_name="ad_account_id")
@@ -36,7 +36,7 @@ class CampaignFilter(filters.FilterSet):
         )
 
 
-class AdGroupFilter(filters.FilterSet):
+class AdGroupFilter(StrictFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     status = ChoiceFilter(choices=DeliveryStatus.choices)
 
@@ -45,7 +45,7 @@ class AdGroupFilter(filters.FilterSet):
         fields = ["campaign", "status"]
 
 
-class AdFilter(filters.FilterSet):
+class AdFilter(StrictFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     ad_group = IdFilter(field_name="ad_group_id")
     status = ChoiceFilter(choices=DeliveryStatus.choices)

@@ -40,6 +40,10 @@ class AdGroupSerializer(serializers.ModelSerializer[AdGroup]):
 
 
 class CreativeSerializer(serializers.ModelSerializer[Creative]):
+    # Empty when the creative has no image/video, so not documented as a URI.
+    image_url = serializers.CharField(read_only=True)
+    video_url = serializers.CharField(read_only=True)
+
     class Meta:
         model = Creative
         fields = [

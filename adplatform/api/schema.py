@@ -1,0 +1,48 @@
+"""OpenAPI generation: every operation documents the error answers it can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The one error shape of the API."""
+
+    detail = serializers.CharField(help_text="What went wrong, for people.")
+    code = serializers.CharField(help_text="A stable machine-readable code.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per field, for invalid input.",
+    )
+
+
+_ERRORS = {
+    "400": "Invalid input: unknown filter value, bad cursor or body; see `errors`.",
+    "401": "Missing, invalid or revoked API key.",
+    "403": "The key's role may not do this (viewers cannot write).",
+    "404": "No such object in the caller's organization.",
+    "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
+}
+
+
+class AutoSchema(BaseAutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        has_input = self.method in {"POST", "PUT", "PATCH"} or bool(
+            self._get_filter_parameters() or self._get_pagination_parameters()
+        )
+        codes = ["401", "403", "429"]
+        if has_input:
+            codes.append("400")
+        if "{" in self.path:
+            codes.append("404")
+        for code in codes:
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                response["description"] = _ERRORS[code]
+                responses[code] = response
+        return responses
