@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    """The one error shape of the API."""
-
-    detail = serializers.CharField(help_text="What went wrong, for people.")
-    code = serializers.CharField(help_text="A stable machine-readable code.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Messages per field, for invalid input.",
-    )
+# The one error shape of the API (a field named "errors" cannot be declared on a
+# Serializer class, where that name is taken, hence the inline form).
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "detail": serializers.CharField(help_text="What went wrong, for people."),
+        "code": serializers.CharField(help_text="A stable machine-readable code."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Messages per field, for invalid input.",
+        ),
+    },
+)
 
 
 _ERRORS = {

@@ -47,14 +47,14 @@ def _tree(organization: Organization, base: int | None) -> None:
 
 
 @pytest.fixture
-def owner_headers(db: None) -> Iterator[dict[str, str]]:
+def owner_headers(db: None) -> dict[str, str]:
     mine = Organization.objects.create(name="Acme", slug="acme-fuzz")
     theirs = Organization.objects.create(id=FOREIGN_ID_BASE, name="Globex", slug="globex-fuzz")
     _tree(mine, None)
     _tree(theirs, FOREIGN_ID_BASE)
     create_api_key(organization=theirs, name="theirs")
     issued = create_api_key(organization=mine, name="fuzzer", role=Role.OWNER)
-    yield {"Authorization": f"Bearer {issued.raw_key}"}
+    return {"Authorization": f"Bearer {issued.raw_key}"}
 
 
 def _foreign_ids(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
