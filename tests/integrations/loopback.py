@@ -24,7 +24,7 @@ class FakeClock:
     """Monotonic time that moves only when someone sleeps: pacing without waiting."""
 
     def __init__(self) -> None:
-        self.now = 10_000.0
+        self.now = 0.0
         self.sleeps: list[float] = []
 
     def monotonic(self) -> float:
@@ -32,7 +32,8 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+        # A floor, so float rounding in the limiter's arithmetic cannot stall time.
+        self.now += max(1e-9, seconds)
 
     def limiter(self) -> InProcessRateLimiter:
         return InProcessRateLimiter(clock=self.monotonic, sleep=self.sleep)
