@@ -146,7 +146,9 @@ def test_pause_and_budget_send_the_whole_campaign(connector, fake):
     assert campaign.status == "paused"
     assert campaign.daily_budget == Decimal("55.5")
     sent = fake.calls("/campaigns$", method="PUT")[0].json()["campaigns"][0]
-    assert sent["name"] == "Summer" and sent["start_time"]  # the whole object, not a patch
+    # The whole object, not a patch.
+    assert sent["name"] == "Summer"
+    assert sent["start_time"] == "2026-01-01T08:00:00.000Z"
     assert fake.campaigns["camp-1"]["daily_budget_micro"] == 55_500_000
 
 
