@@ -294,6 +294,16 @@ class LinkedInConnector(AdsConnector):
         pivot = mapping.SEGMENT_PIVOTS.get(dimension)
         if pivot is None:
             raise NotSupported(f"LinkedIn reports no {dimension} breakdown", platform=self.platform)
+        return self._segments(account_id, start, end, dimension, pivot)
+
+    def _segments(
+        self,
+        account_id: str,
+        start: dt.date,
+        end: dt.date,
+        dimension: SegmentDimension,
+        pivot: str,
+    ) -> Iterator[RemoteSegmentMetric]:
         group_urns = [GROUP_URN.format(c.external_id) for c in self.list_campaigns(account_id)]
         for urns in chunks(group_urns, URNS_PER_ANALYTICS_CALL):
             for element in self._analytics(
