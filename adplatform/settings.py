@@ -324,6 +324,8 @@ ADPLATFORM_LLM_MAX_OUTPUT_TOKENS = env_int("ADPLATFORM_LLM_MAX_OUTPUT_TOKENS", 2
 ADPLATFORM_LLM_MAX_TOOL_STEPS = env_int("ADPLATFORM_LLM_MAX_TOOL_STEPS", 6)
 # Seconds a rate-limited provider is skipped when it sent no Retry-After.
 ADPLATFORM_LLM_RATE_LIMIT_COOLDOWN = env_int("ADPLATFORM_LLM_RATE_LIMIT_COOLDOWN", 30)
+# LangSmith tracing copies prompts (client data) to LangSmith; off unless asked for here.
+ADPLATFORM_LLM_TRACING = env_bool("ADPLATFORM_LLM_TRACING", default=False)
 # Endpoint overrides per provider (proxies, gateways, and local servers in tests).
 ADPLATFORM_OPENAI_BASE_URL = env_str("ADPLATFORM_OPENAI_BASE_URL")
 ADPLATFORM_ANTHROPIC_BASE_URL = env_str("ADPLATFORM_ANTHROPIC_BASE_URL")

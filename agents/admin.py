@@ -11,6 +11,12 @@ from agents.services import set_provider_api_key
 
 
 class LLMProviderConfigForm(forms.ModelForm[LLMProviderConfig]):
+    base_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=LLMProviderConfig._meta.get_field("base_url").help_text,
+    )
     # Write-only: the stored key is never rendered back, not even masked.
     new_api_key = forms.CharField(
         label="API key",

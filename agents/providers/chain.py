@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langsmith import tracing_context
 from pydantic import BaseModel
 
 from adplatform.models import Organization
@@ -99,6 +100,15 @@ def _skip_reason(organization: Organization, spec: ProviderSpec) -> CallStatus |
 
 
 def _ask(spec: ProviderSpec, request: LLMRequest[OutputT], collector: UsageCollector) -> OutputT:
+    # LangSmith tracing (switched on by LANGSMITH_TRACING in the environment) would copy
+    # prompts, client data included, to a third party; only an explicit setting allows it.
+    with tracing_context(enabled=None if settings.ADPLATFORM_LLM_TRACING else False):
+        return _ask_untraced(spec, request, collector)
+
+
+def _ask_untraced(
+    spec: ProviderSpec, request: LLMRequest[OutputT], collector: UsageCollector
+) -> OutputT:
     model = get_chat_model(spec)
     config: RunnableConfig = {
         "callbacks": [collector],
