@@ -308,6 +308,36 @@ def gemini_error(code: int, message: str, *, status: str) -> StubResponse:
     )
 
 
+def gemini_rate_limited(*, retry_delay_seconds: int = 20) -> StubResponse:
+    """Gemini's 429: the wait is a google.rpc.RetryInfo in the body, not a header."""
+    return StubResponse(
+        {
+            "error": {
+                "code": 429,
+                "message": "You exceeded your current quota, please check your plan.",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [
+                            {
+                                "quotaMetric": "generativelanguage.googleapis.com/"
+                                "generate_content_free_tier_requests",
+                                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                            }
+                        ],
+                    },
+                    {
+                        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": f"{retry_delay_seconds}s",
+                    },
+                ],
+            }
+        },
+        status=429,
+    )
+
+
 # --- Benchmarks ------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from adplatform.models import Organization
 from agents.models import CallStatus, ProviderKind
 from agents.providers.config import OFFLINE, ProviderSpec, resolve_chain
-from agents.providers.errors import classify_failure
+from agents.providers.errors import classify_failure, is_provider_failure
 from agents.providers.offline import answer_offline
 from agents.providers.pricing import estimate_cost
 from agents.providers.prompts import Prompt
@@ -242,6 +242,8 @@ def run_llm_task(
                     "error_type": type(exc).__name__,
                     "agent": request.agent,
                 },
+                # A failure that is not the provider's is a bug of ours: keep its traceback.
+                exc_info=not is_provider_failure(exc),
             )
             error = redact_secrets(
                 request.prompt.scrubber.text(f"{type(exc).__name__}: {exc}"),

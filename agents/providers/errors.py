@@ -53,21 +53,33 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _parse_seconds(value: str) -> float | None:
+    try:
+        return max(0.0, float(value.strip().removesuffix("s")))
+    except ValueError:
+        # An HTTP date is allowed in Retry-After too; providers send seconds, so skip it.
+        return None
+
+
+def _google_retry_delay(details: object) -> float | None:
+    # Gemini puts the wait in the error body: google.rpc.RetryInfo {"retryDelay": "20s"}.
+    error = details.get("error") if isinstance(details, dict) else None
+    for item in (error or {}).get("details") or []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            return _parse_seconds(str(item.get("retryDelay", "")))
+    return None
+
+
 def _retry_after(exc: BaseException) -> float | None:
-    # openai/anthropic errors carry the httpx response; google's APIError does too.
     for cause in _causes(exc):
-        response = getattr(cause, "response", None)
-        headers = getattr(response, "headers", None)
-        if headers is None:
-            continue
-        value = headers.get("retry-after")
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            # An HTTP date is allowed too; providers send seconds, so treat a date as unknown.
-            return None
+        # openai/anthropic errors carry the httpx response; google's APIError does too.
+        headers = getattr(getattr(cause, "response", None), "headers", None)
+        value = headers.get("retry-after") if headers is not None else None
+        if value is not None:
+            return _parse_seconds(value)
+        delay = _google_retry_delay(getattr(cause, "details", None))
+        if delay is not None:
+            return delay
     return None
 
 
@@ -86,3 +98,17 @@ def classify_failure(exc: BaseException) -> FailureInfo:
         if isinstance(cause, LLMOutputError):
             return FailureInfo(CallStatus.MALFORMED)
     return FailureInfo(CallStatus.ERROR)
+
+
+# Exceptions from these packages are the provider's (or the network's) doing, not a bug here.
+_PROVIDER_PACKAGES = ("openai", "anthropic", "google", "httpx", "httpcore", "langchain_")
+
+
+def is_provider_failure(exc: BaseException) -> bool:
+    """True for errors of the provider, the network or the model's answer; False for bugs."""
+    for cause in _causes(exc):
+        if isinstance(cause, LLMError):
+            return True
+        if type(cause).__module__.startswith(_PROVIDER_PACKAGES):
+            return True
+    return False

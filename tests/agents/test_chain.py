@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from django.utils import timezone
+from langchain_core.tools import tool
 from pydantic import BaseModel, SecretStr
 
 from agents.models import CallStatus, LLMCall, ProviderKind
@@ -239,3 +241,24 @@ def test_a_provider_without_a_key_is_skipped_as_an_error(organization, llm_serve
         "ProviderConfigurationError: No API key is set for openai.",
     )
     assert llm_server.requests == []
+
+
+def test_a_bug_in_a_tool_falls_back_offline_and_logs_its_traceback(
+    organization, llm_server, caplog
+):
+    @tool
+    def broken() -> str:
+        """A tool with a bug."""
+        raise KeyError("missing")
+
+    LLMProviderConfigFactory(organization=organization, base_url=llm_server.url + "/v1")
+    llm_server.enqueue(OPENAI.path, OPENAI.tool_call("broken", {}))
+    request = dataclasses.replace(note_request(), tools=[broken])
+
+    result = run_llm_task(organization, request)
+
+    assert result.is_offline
+    assert [a.status for a in result.attempts] == [CallStatus.ERROR, CallStatus.OK]
+    [warning] = [r for r in caplog.records if r.name == "agents.providers.chain"]
+    assert warning.exc_info is not None
+    assert warning.exc_info[0] is KeyError

@@ -105,10 +105,7 @@ class Wire:
         if self.kind == ProviderKind.ANTHROPIC:
             return testing.anthropic_rate_limited(retry_after=retry_after)
         if self.kind == ProviderKind.GOOGLE_GENAI:
-            limited = testing.gemini_error(
-                429, "Resource has been exhausted (e.g. check quota).", status="RESOURCE_EXHAUSTED"
-            )
-            return StubResponse(limited.body, status=429, headers={"retry-after": str(retry_after)})
+            return testing.gemini_rate_limited(retry_delay_seconds=retry_after)
         return testing.openai_rate_limited(retry_after=retry_after)
 
     def slow(self, response: StubResponse, *, delay: float) -> StubResponse:
