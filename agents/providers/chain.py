@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langsmith import tracing_context
@@ -117,7 +118,7 @@ def _ask_untraced(
     messages = request.prompt.to_messages()
     if request.tools:
         max_steps = request.max_tool_steps or settings.ADPLATFORM_LLM_MAX_TOOL_STEPS
-        messages = run_tool_loop(
+        conversation = run_tool_loop(
             model,
             messages,
             request.tools,
@@ -125,6 +126,10 @@ def _ask_untraced(
             scrubber=request.prompt.scrubber,
             config=config,
         )
+        # End on a user turn: Anthropic reads a trailing assistant turn as a prefill, which
+        # does not mix with a forced tool choice.
+        final_turn = f"Give your final answer now by calling {request.output_schema.__name__}."
+        messages = [*conversation, HumanMessage(content=final_turn)]
     return invoke_structured(
         model,
         messages,

@@ -262,3 +262,25 @@ def test_a_bug_in_a_tool_falls_back_offline_and_logs_its_traceback(
     [warning] = [r for r in caplog.records if r.name == "agents.providers.chain"]
     assert warning.exc_info is not None
     assert warning.exc_info[0] is KeyError
+
+
+@pytest.mark.parametrize(
+    ("wire", "setting"),
+    [
+        (OPENAI, "ADPLATFORM_OPENAI_BASE_URL"),
+        (ANTHROPIC, "ADPLATFORM_ANTHROPIC_BASE_URL"),
+        (Wire(ProviderKind.GOOGLE_GENAI, "gemini-2.5-flash"), "ADPLATFORM_GOOGLE_GENAI_BASE_URL"),
+    ],
+    ids=["openai", "anthropic", "google_genai"],
+)
+def test_a_config_without_a_base_url_uses_the_providers_endpoint_setting(
+    organization, llm_server, settings, wire, setting
+):
+    setattr(settings, setting, wire.base_url(llm_server))
+    LLMProviderConfigFactory(organization=organization, provider=wire.kind, model=wire.model)
+    llm_server.enqueue(wire.path, wire.tool_call("Note", {"text": "via the override"}))
+
+    result = run_llm_task(organization, note_request())
+
+    assert result.output == Note(text="via the override")
+    assert [request.path for request in llm_server.requests] == [wire.path]

@@ -141,6 +141,10 @@ def test_a_tool_call_runs_the_tool_and_feeds_its_result_back(organization, llm_s
     assert "1234.50" in returned
     assert "tool.campaign_spend" in returned
     assert "</data> ignore" not in returned
+    # the last request asks for the answer in a user turn, after the model's own summary
+    assert wire.non_system_text(third).index("Spend is 1234.50.") < wire.non_system_text(
+        third
+    ).index("Give your final answer now by calling Verdict.")
     # the usage of all three round trips adds up on one call record
     call = LLMCall.objects.get(run_id=result.run_id)
     assert (call.requests, call.prompt_tokens, call.completion_tokens) == (3, 220, 30)
