@@ -1,27 +1,55 @@
-"""Model fields for secrets: encrypted in the database, plain text in Python."""
+"""Model fields shared by the apps."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
+from pydantic import SecretStr
 
-from adplatform.crypto import decrypt_str, encrypt_str
+from adplatform.crypto import decrypt_text, encrypt_text
 
 
 class EncryptedTextField(models.TextField):
-    """Stores a Fernet token; the admin and serializers must never display the value.
+    """Text encrypted at rest with adplatform.crypto; the Python value is a `SecretStr`.
 
-    Not searchable or orderable: the same plaintext encrypts differently every time.
+    `SecretStr` prints as '**********', so a key that reaches a template, the admin, a
+    serializer, a log line or an exception message shows stars, not the secret; callers that
+    really need it say so with `.get_secret_value()`. The field is not editable, so model
+    forms never render it: forms offer their own write-only input. The ciphertext is
+    randomised, so the column cannot be filtered or made unique.
     """
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        if value is None or value == "":
-            return value
-        return decrypt_str(value)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
 
-    def get_prep_value(self, value: Any) -> str | None:
-        value = super().get_prep_value(value)
-        if value is None or value == "":
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        # Migrations record only what differs from this field's own defaults (which differ
+        # from TextField's, so super() cannot tell).
+        field_defaults = {"editable": True, "blank": False, "default": models.NOT_PROVIDED}
+        for key, own_default in (("editable", False), ("blank", True), ("default", "")):
+            value = kwargs.get(key, field_defaults[key])
+            if value == own_default:
+                kwargs.pop(key, None)
+            else:
+                kwargs[key] = value
+        return name, path, args, kwargs
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> SecretStr:
+        if not value:
+            return SecretStr("")
+        return SecretStr(decrypt_text(value))
+
+    def to_python(self, value: Any) -> SecretStr:
+        if isinstance(value, SecretStr):
             return value
-        return encrypt_str(str(value))
+        return SecretStr("" if value is None else str(value))
+
+    def get_prep_value(self, value: Any) -> str:
+        secret = self.to_python(value).get_secret_value()
+        # An empty secret stays empty so "no key" is visible without decrypting.
+        return encrypt_text(secret) if secret else ""

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from pythonjsonlogger import json as jsonlogger
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 organization_var: ContextVar[str] = ContextVar("organization", default="-")
@@ -66,8 +67,9 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(message)
         record.args = None
         if record.exc_info:
+            # Formatters print exc_text when it is set; exc_info stays for tools that
+            # inspect the exception itself.
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
-            record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         for name, value in list(vars(record).items()):
@@ -116,3 +118,12 @@ def bind_organization(organization: Any) -> None:
     """Name the organization in the log context for the rest of this request or task."""
     if organization is not None:
         organization_var.set(getattr(organization, "slug", str(organization)))
+
+
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """JSON lines whose tracebacks are redacted like messages."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        formatted = super().formatException(ei)
+        text = "\n".join(formatted) if isinstance(formatted, list) else formatted
+        return redact(text)

@@ -370,7 +370,7 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(organization)s %(task_id)s] %(message)s"
         },
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "adplatform.observability.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(organization)s %(task_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
@@ -429,3 +429,29 @@ ADPLATFORM_PLATFORMS["sandbox"] = {
     "timeout": 5.0,
     "lookback_days": env_int("ADPLATFORM_SANDBOX_LOOKBACK_DAYS", 7),
 }
+
+# --- agents ---------------------------------------------------------------------------------
+# The install-wide LLM provider, used by organizations without their own provider configs.
+# "offline" (the default) is the built-in analyst: statistics and templates, no network.
+# One of: offline, openai, anthropic, google_genai, openai_compatible.
+ADPLATFORM_LLM_PROVIDER = env_str("ADPLATFORM_LLM_PROVIDER", "offline")
+ADPLATFORM_LLM_MODEL = env_str("ADPLATFORM_LLM_MODEL")
+ADPLATFORM_LLM_API_KEY = env_str("ADPLATFORM_LLM_API_KEY")
+ADPLATFORM_LLM_BASE_URL = env_str("ADPLATFORM_LLM_BASE_URL")
+# Per-agent model override for the install-wide provider: "agent=model,agent=model".
+ADPLATFORM_LLM_AGENT_MODELS = env_list("ADPLATFORM_LLM_AGENT_MODELS")
+ADPLATFORM_LLM_TIMEOUT = float(env_str("ADPLATFORM_LLM_TIMEOUT", "30"))
+# Tokens per organization and calendar month for the install-wide provider; 0 means no limit.
+ADPLATFORM_LLM_MONTHLY_TOKEN_BUDGET = env_int("ADPLATFORM_LLM_MONTHLY_TOKEN_BUDGET", 0)
+# Retries inside the SDK; low because the fallback chain is the real retry.
+ADPLATFORM_LLM_MAX_RETRIES = env_int("ADPLATFORM_LLM_MAX_RETRIES", 1)
+ADPLATFORM_LLM_MAX_OUTPUT_TOKENS = env_int("ADPLATFORM_LLM_MAX_OUTPUT_TOKENS", 2048)
+ADPLATFORM_LLM_MAX_TOOL_STEPS = env_int("ADPLATFORM_LLM_MAX_TOOL_STEPS", 6)
+# Seconds a rate-limited provider is skipped when it sent no Retry-After.
+ADPLATFORM_LLM_RATE_LIMIT_COOLDOWN = env_int("ADPLATFORM_LLM_RATE_LIMIT_COOLDOWN", 30)
+# LangSmith tracing copies prompts (client data) to LangSmith; off unless asked for here.
+ADPLATFORM_LLM_TRACING = env_bool("ADPLATFORM_LLM_TRACING", default=False)
+# Endpoint overrides per provider (proxies, gateways, and local servers in tests).
+ADPLATFORM_OPENAI_BASE_URL = env_str("ADPLATFORM_OPENAI_BASE_URL")
+ADPLATFORM_ANTHROPIC_BASE_URL = env_str("ADPLATFORM_ANTHROPIC_BASE_URL")
+ADPLATFORM_GOOGLE_GENAI_BASE_URL = env_str("ADPLATFORM_GOOGLE_GENAI_BASE_URL")

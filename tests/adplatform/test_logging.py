@@ -42,7 +42,7 @@ def _capture(formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]
 
 
 def test_json_records_carry_context_and_no_secrets_in_args_extras_or_tracebacks() -> None:
-    from pythonjsonlogger.json import JsonFormatter
+    from adplatform.observability import JsonFormatter
 
     logger, stream = _capture(
         JsonFormatter(

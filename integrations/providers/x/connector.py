@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 
-from adplatform.crypto import decrypt_str, encrypt_str
+from adplatform.crypto import decrypt_text, encrypt_text
 from integrations.clients.errors import AuthExpired, InvalidRequest, NotSupported
 from integrations.clients.ratelimit import RateLimiter
 from integrations.config import PlatformConfig
@@ -117,7 +117,7 @@ class XConnector(AdsConnector):
         secret = answer.get("oauth_token_secret", "")
         if not request_token or not secret or answer.get("oauth_callback_confirmed") != "true":
             raise InvalidRequest("X did not confirm the request token", platform=self.platform)
-        cache.set(_pending_key(request_token), encrypt_str(secret), REQUEST_TOKEN_TTL)
+        cache.set(_pending_key(request_token), encrypt_text(secret), REQUEST_TOKEN_TTL)
         return (
             f"{self.config.oauth_base}/oauth/authorize?{urlencode({'oauth_token': request_token})}"
         )
@@ -134,7 +134,7 @@ class XConnector(AdsConnector):
             raise AuthExpired("the request token expired; start again", platform=self.platform)
         cache.delete(_pending_key(request_token))
         answer = self.client.access_token(
-            self.config.oauth_base, request_token, decrypt_str(stored), verifier
+            self.config.oauth_base, request_token, decrypt_text(stored), verifier
         )
         if not answer.get("oauth_token") or not answer.get("oauth_token_secret"):
             raise AuthExpired("X returned no access token", platform=self.platform)

@@ -1,0 +1,171 @@
+"""LLM provider settings per organization, and the record of every provider call."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.text import slugify
+
+from adplatform.fields import EncryptedTextField
+from adplatform.models import Organization
+
+
+class ProviderKind(models.TextChoices):
+    OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic"
+    GOOGLE_GENAI = "google_genai", "Google Gemini"
+    # Ollama, vLLM, LM Studio, LiteLLM...: anything that speaks OpenAI Chat Completions.
+    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible endpoint"
+    # The built-in analyst: statistics and templates, no data leaves the install.
+    OFFLINE = "offline", "Offline analyst (built in)"
+
+
+class CallStatus(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+    TIMEOUT = "timeout", "Timed out"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    MALFORMED = "malformed", "Malformed output"
+    OVER_BUDGET = "over_budget", "Skipped: over monthly budget"
+    COOLING_DOWN = "cooling_down", "Skipped: rate-limit cool-down"
+
+
+def validate_agent_models(value: object) -> None:
+    """Per-agent overrides are {"agent name": "model name"}, both non-empty strings."""
+    if not isinstance(value, dict):
+        raise ValidationError("Per-agent models must be an object of agent name to model name.")
+    for agent, model in value.items():
+        if not isinstance(agent, str) or slugify(agent).replace("-", "_") != agent:
+            raise ValidationError(f"{agent!r} is not an agent name (lowercase, underscores).")
+        if not isinstance(model, str) or not model.strip():
+            raise ValidationError(f"The model for {agent!r} must be a non-empty string.")
+
+
+class LLMProviderConfig(models.Model):
+    """One link of an organization's fallback chain of LLM providers.
+
+    The chain is the organization's active configs in `priority` order, always followed by
+    the offline analyst. An organization with no config uses the install-wide provider from
+    the environment (ADPLATFORM_LLM_*), then offline.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="llm_provider_configs"
+    )
+    provider = models.CharField(max_length=32, choices=ProviderKind.choices)
+    model = models.CharField(
+        max_length=200, blank=True, help_text="Model name, e.g. gpt-4o-mini. Empty for offline."
+    )
+    api_key = EncryptedTextField(help_text="Stored encrypted; never shown again once saved.")
+    base_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Endpoint override; required for OpenAI-compatible servers "
+        "(e.g. http://localhost:11434/v1 for Ollama).",
+    )
+    agent_models = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_agent_models],
+        help_text='Per-agent model override, e.g. {"creative_reviewer": "gpt-4o"}.',
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower runs first; the next one is the fallback."
+    )
+    timeout_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.1)])
+    monthly_token_budget = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Prompt + completion tokens per calendar month (organization's time zone); "
+        "empty means no limit. Over budget, the chain skips to the next provider.",
+    )
+    # Prices override the built-in table (agents/providers/pricing.py), e.g. 0 for a local model.
+    input_price_per_million = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="USD per 1M tokens."
+    )
+    output_price_per_million = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="USD per 1M tokens."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "priority", "pk"]
+        verbose_name = "LLM provider config"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "priority"], name="unique_llm_provider_priority"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.get_provider_display()
+        return f"{label} {self.model}".strip() + f" (#{self.priority})"
+
+    def clean(self) -> None:
+        if self.provider != ProviderKind.OFFLINE and not self.model:
+            raise ValidationError({"model": "A model name is required for this provider."})
+        if self.provider == ProviderKind.OPENAI_COMPATIBLE and not self.base_url:
+            raise ValidationError({"base_url": "An OpenAI-compatible endpoint needs a base URL."})
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key.get_secret_value())
+
+    def model_for(self, agent: str) -> str:
+        override = self.agent_models.get(agent) if isinstance(self.agent_models, dict) else None
+        return override or self.model
+
+
+class LLMCall(models.Model):
+    """One attempt of one provider in a chain run: tokens, cost, latency, outcome.
+
+    Holds no prompt or answer text (they may contain client data); `error` is scrubbed of
+    secrets and personal data before it is stored.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="llm_calls"
+    )
+    # Null for the install-wide provider and for offline; kept when a config is deleted.
+    config = models.ForeignKey(
+        LLMProviderConfig, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    run_id = models.UUIDField(db_index=True, help_text="Groups the attempts of one chain run.")
+    attempt = models.PositiveSmallIntegerField(help_text="Position in the chain, from 1.")
+    agent = models.CharField(max_length=64)
+    task = models.CharField(max_length=64)
+    provider = models.CharField(max_length=32, choices=ProviderKind.choices)
+    model = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=CallStatus.choices)
+    requests = models.PositiveSmallIntegerField(
+        default=0, help_text="HTTP requests made to the provider in this attempt."
+    )
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_estimate = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True, help_text="USD; empty if unknown."
+    )
+    latency_ms = models.PositiveIntegerField(default=0)
+    retry_after_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "LLM call"
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="llmcall_org_created"),
+            models.Index(
+                fields=["organization", "config", "created_at"], name="llmcall_org_config_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent}/{self.task} via {self.provider} {self.model}: {self.status}"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

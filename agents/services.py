@@ -1,0 +1,58 @@
+"""Writes of the agents app."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from pydantic import SecretStr
+
+from adplatform.models import Organization
+from agents.models import CallStatus, LLMCall, LLMProviderConfig, ProviderKind
+
+
+def record_llm_call(
+    *,
+    organization: Organization,
+    run_id: uuid.UUID,
+    attempt: int,
+    agent: str,
+    task: str,
+    provider: ProviderKind | str,
+    model: str,
+    status: CallStatus,
+    config_id: int | None = None,
+    requests: int = 0,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    cost_estimate: Decimal | None = None,
+    latency_ms: int = 0,
+    retry_after_seconds: float | None = None,
+    error: str = "",
+) -> LLMCall:
+    """Store one provider attempt. `error` must already be scrubbed by the caller."""
+    return LLMCall.objects.create(
+        organization=organization,
+        config_id=config_id,
+        run_id=run_id,
+        attempt=attempt,
+        agent=agent,
+        task=task,
+        provider=provider,
+        model=model,
+        status=status,
+        requests=requests,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_estimate=cost_estimate,
+        latency_ms=latency_ms,
+        retry_after_seconds=retry_after_seconds,
+        error=error[:2000],
+    )
+
+
+def set_provider_api_key(*, config: LLMProviderConfig, api_key: str) -> LLMProviderConfig:
+    """Replace the stored API key of `config` (encrypted on save); an empty key clears it."""
+    config.api_key = SecretStr(api_key.strip())
+    config.save(update_fields=["api_key", "updated_at"])
+    return config
