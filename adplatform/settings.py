@@ -392,6 +392,8 @@ LOGGING = {
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "" if IS_PRODUCTION else "127.0.0.1,::1")
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# Mounts /bench/bare-json/ (a view with no query) as the ceiling for the load benchmark.
+BENCH_VIEWS = env_bool("ADPLATFORM_BENCH_VIEWS")
 
 # --- Product ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")

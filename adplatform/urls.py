@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -29,6 +30,11 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("", include("campaigns.urls")),
 ]
+
+if settings.BENCH_VIEWS:
+    from adplatform import bench_views
+
+    urlpatterns.append(path("bench/bare-json/", bench_views.bare_json))
 
 handler404 = "adplatform.views.not_found"
 handler500 = "adplatform.views.server_error"
