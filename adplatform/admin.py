@@ -56,7 +56,16 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
         "last_used_at",
         "revoked_at",
     ]
-    readonly_fields = fields
+    readonly_fields = [
+        "organization",
+        "name",
+        "role",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

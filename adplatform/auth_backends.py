@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
 
@@ -17,7 +16,7 @@ class EmailOrUsernameBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> AbstractBaseUser | None:
+    ) -> Any:
         if username and "@" in username:
             user_model = get_user_model()
             match = user_model._default_manager.filter(email__iexact=username).first()

@@ -6,13 +6,14 @@ In production exactly one `celery beat -S django` runs instead; see README, "Dep
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery.beat import EmbeddedService
 
 from adplatform.celery import app
 
 logger = logging.getLogger(__name__)
-_service: EmbeddedService | None = None
+_service: Any = None
 
 
 def start_embedded_beat() -> None:

@@ -9,7 +9,7 @@ from django.db import models
 from adplatform.crypto import decrypt_str, encrypt_str
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """Stores a Fernet token; the admin and serializers must never display the value.
 
     Not searchable or orderable: the same plaintext encrypts differently every time.
@@ -23,5 +23,5 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)
         if value is None or value == "":
-            return value  # type: ignore[no-any-return]
+            return value
         return encrypt_str(str(value))

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ def create_api_key(
     organization: Organization,
     name: str,
     role: str = Role.MEMBER,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> IssuedApiKey:
     """Create a key for `organization`; the raw key is returned once and only its hash kept."""
     if role not in Role.values:
@@ -68,7 +68,7 @@ def create_organization(
     *,
     name: str,
     slug: str,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     currency: str = "USD",
     time_zone: str = "UTC",
 ) -> Organization:
@@ -80,8 +80,21 @@ def create_organization(
     return organization
 
 
-def add_member(*, organization: Organization, user: AbstractBaseUser, role: str) -> Membership:
+def add_member(*, organization: Organization, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
     return membership
+
+
+def update_organization(*, organization: Organization, **changes: str) -> Organization:
+    """Change name, currency or time zone; validated like any other write."""
+    allowed = {"name", "currency", "time_zone"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(organization, field, value)
+    organization.full_clean()
+    organization.save(update_fields=list(changes))
+    return organization

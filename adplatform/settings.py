@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "template_partials",
@@ -138,7 +139,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "adplatform.sqlite3",
+            "NAME": str(DATA_DIR / "adplatform.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web process read while a sync writes; IMMEDIATE avoids
                 # "database is locked" when a read transaction upgrades to a write.
@@ -268,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["adplatform.api.permissions.IsOrganizationMember"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "adplatform.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "adplatform.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -288,7 +289,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformEnum": "integrations.vocabulary.Platform",
+        "DeliveryStatusEnum": "integrations.vocabulary.DeliveryStatus",
+        "AccountStatusEnum": "campaigns.models.AccountStatus",
+        "RoleEnum": "adplatform.models.Role",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------

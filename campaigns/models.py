@@ -17,8 +17,6 @@ from integrations.vocabulary import BidStrategy, DeliveryStatus, Objective, Plat
 
 __all__ = ["BidStrategy", "DeliveryStatus", "Objective", "Platform"]  # re-exported
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
-
 
 class AccountStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -72,12 +70,12 @@ class Campaign(models.Model):
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.ACTIVE
     )
-    daily_budget = models.DecimalField(**MONEY, null=True, blank=True)
-    lifetime_budget = models.DecimalField(**MONEY, null=True, blank=True)
+    daily_budget = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    lifetime_budget = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     bid_strategy = models.CharField(
         max_length=32, choices=BidStrategy.choices, default=BidStrategy.LOWEST_COST
     )
-    bid_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    bid_amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,8 +120,8 @@ class AdGroup(models.Model):
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.ACTIVE
     )
-    daily_budget = models.DecimalField(**MONEY, null=True, blank=True)
-    bid_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    daily_budget = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    bid_amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     targeting = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -239,10 +237,10 @@ class MetricValues(models.Model):
 
     impressions = models.BigIntegerField(default=0)
     clicks = models.BigIntegerField(default=0)
-    spend = models.DecimalField(**MONEY, default=Decimal(0))
+    spend = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
     # Platforms attribute fractional conversions (data-driven attribution), hence Decimal.
     conversions = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
-    conversion_value = models.DecimalField(**MONEY, default=Decimal(0))
+    conversion_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
     video_views = models.BigIntegerField(default=0)
     reach = models.BigIntegerField(null=True, blank=True)
     frequency = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
@@ -338,9 +336,9 @@ class SegmentDailyMetric(models.Model):
     value = models.CharField(max_length=64)
     impressions = models.BigIntegerField(default=0)
     clicks = models.BigIntegerField(default=0)
-    spend = models.DecimalField(**MONEY, default=Decimal(0))
+    spend = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
     conversions = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
-    conversion_value = models.DecimalField(**MONEY, default=Decimal(0))
+    conversion_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -19,8 +20,9 @@ PAGE_SIZE = 25
 @require_GET
 @organization_view()
 def campaign_list(request: OrganizationRequest) -> HttpResponse:
-    form = CampaignTableForm(request.GET)
-    params = form.cleaned_data if form.is_valid() else {}
+    form = CampaignTableForm({"period": "30", "sort": "-spend", **request.GET.dict()})
+    form.is_valid()  # invalid fields are dropped; the valid ones still apply
+    params = form.cleaned_data
     period_days = int(params.get("period") or 30)
     sort = params.get("sort") or "-spend"
     end = timezone.localdate()
@@ -39,7 +41,7 @@ def campaign_list(request: OrganizationRequest) -> HttpResponse:
     field = selectors.CAMPAIGN_SORTS[sort.lstrip("-")]
     # Campaigns without spend have no ROAS; they sort last in both directions.
     key = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
-    ordering = [key, "name", "id"]
+    ordering: list[Any] = [key, "name", "id"]
     page = Paginator(campaigns.order_by(*ordering), PAGE_SIZE).get_page(params.get("page") or 1)
     context = {
         "form": form,

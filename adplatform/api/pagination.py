@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
 
@@ -21,7 +21,7 @@ class CursorPagination(pagination.CursorPagination):
     ) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
-        except pagination.NotFound as exc:
+        except NotFound as exc:
             # DRF answers a bad cursor with 404; it is a bad parameter, not a missing page.
             raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
 

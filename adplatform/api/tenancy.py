@@ -45,7 +45,7 @@ class ApiAccess:
 
 def resolve_api_access(request: Request) -> ApiAccess | None:
     if hasattr(request, _CACHE_ATTR):
-        return getattr(request, _CACHE_ATTR)  # type: ignore[no-any-return]
+        return getattr(request, _CACHE_ATTR)
     access = _resolve(request)
     setattr(request, _CACHE_ATTR, access)
     return access

@@ -6,10 +6,12 @@ from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, NotFound
 
 from adplatform.api.tenancy import ApiAccess, resolve_api_access
 from adplatform.models import Organization
+
+MAX_ID = 2**63 - 1
 
 
 class OrganizationScopedMixin:
@@ -47,6 +49,13 @@ class OrganizationScopedMixin:
             return self.dangerously_get_unscoped_queryset().none()
         return self.get_scoped_queryset(self.organization)
 
+    def get_object(self) -> Any:
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)  # type: ignore[attr-defined]
+        # Larger than a 64-bit key: PostgreSQL would raise, so answer as for any unknown id.
+        if lookup is not None and str(lookup).isdigit() and int(lookup) > MAX_ID:
+            raise NotFound()
+        return super().get_object()  # type: ignore[misc]
+
     def dangerously_get_unscoped_queryset(self) -> QuerySet[Any]:
         model: type[Model] = self.queryset.model  # type: ignore[attr-defined]
         return model._default_manager.all()
@@ -56,6 +65,6 @@ class ScopedReadOnlyViewSet(
     OrganizationScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,  # type: ignore[type-arg]
+    viewsets.GenericViewSet,
 ):
     pass

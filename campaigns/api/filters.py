@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
+from adplatform.api.filters import ChoiceFilter, IdFilter
 from campaigns.models import Ad, AdAccount, AdGroup, Campaign, DeliveryStatus, Platform
 
 
 class AdAccountFilter(filters.FilterSet):
-    platform = filters.ChoiceFilter(choices=Platform.choices)
+    platform = ChoiceFilter(choices=Platform.choices)
 
     class Meta:
         model = AdAccount
@@ -17,9 +18,9 @@ class AdAccountFilter(filters.FilterSet):
 
 
 class CampaignFilter(filters.FilterSet):
-    platform = filters.ChoiceFilter(field_name="ad_account__platform", choices=Platform.choices)
-    status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
-    ad_account = filters.NumberFilter(field_name="ad_account_id")
+    platform = ChoiceFilter(field_name="ad_account__platform", choices=Platform.choices)
+    status = ChoiceFilter(choices=DeliveryStatus.choices)
+    ad_account = IdFilter(field_name="ad_account_id")
     search = filters.CharFilter(method="filter_search", label="Name, external id or account name")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -36,8 +37,8 @@ class CampaignFilter(filters.FilterSet):
 
 
 class AdGroupFilter(filters.FilterSet):
-    campaign = filters.NumberFilter(field_name="campaign_id")
-    status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    campaign = IdFilter(field_name="campaign_id")
+    status = ChoiceFilter(choices=DeliveryStatus.choices)
 
     class Meta:
         model = AdGroup
@@ -45,9 +46,9 @@ class AdGroupFilter(filters.FilterSet):
 
 
 class AdFilter(filters.FilterSet):
-    campaign = filters.NumberFilter(field_name="campaign_id")
-    ad_group = filters.NumberFilter(field_name="ad_group_id")
-    status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    campaign = IdFilter(field_name="campaign_id")
+    ad_group = IdFilter(field_name="ad_group_id")
+    status = ChoiceFilter(choices=DeliveryStatus.choices)
 
     class Meta:
         model = Ad

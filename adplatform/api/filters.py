@@ -1,0 +1,59 @@
+"""Strict query filters: an unknown ordering or choice is a 400 that lists the valid values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+
+
+class StrictOrderingFilter(OrderingFilter):
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            valid = {
+                item[0] for item in self.get_valid_fields(queryset, view, {"request": request})
+            }
+            requested = [term.strip() for term in params.split(",") if term.strip()]
+            unknown = [term for term in requested if term.lstrip("-") not in valid]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering {', '.join(unknown)}; valid: "
+                            f"{', '.join(sorted(valid))} (prefix '-' for descending)."
+                        ]
+                    }
+                )
+        return super().get_ordering(request, queryset, view)
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    """A choice filter whose error names the valid values."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        choices = kwargs.get("choices") or []
+        values = ", ".join(str(value) for value, _label in choices)
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": f"Select a valid choice: %(value)s is not one of {values}."},
+        )
+        super().__init__(*args, **kwargs)
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A primary-key filter: a positive 64-bit integer, else a 400 (never a database error)."""
+
+    field_class = IdField
