@@ -54,8 +54,12 @@ class SandboxConnector(AdsConnector):
 
     # --- The world ------------------------------------------------------------------------
     def now(self) -> dt.datetime:
+        """The pinned clock, or the real one to the hour: the sandbox reports (and records
+        changes) by the hour, so two reads within an hour agree exactly."""
         pinned = self.extra.get("clock")
-        return dt.datetime.fromisoformat(pinned) if pinned else timezone.now()
+        if pinned:
+            return dt.datetime.fromisoformat(pinned)
+        return timezone.now().replace(minute=0, second=0, microsecond=0)
 
     @property
     def world_key(self) -> str:

@@ -251,6 +251,7 @@ def _build_campaign(
     seed_key: str,
     account_external_id: str,
     external_id: str,
+    local_id: str,
     platform: str,
     name: str,
     objective: str,
@@ -266,7 +267,8 @@ def _build_campaign(
     is_retargeting: bool = False,
     created_through_api: bool = False,
 ) -> CampaignTruth:
-    rng = _rng(seed_key, "campaign", external_id)
+    # Keyed by the campaign's place in the world, not its id: two worlds with one seed match.
+    rng = _rng(seed_key, "campaign", local_id)
     cpm0, ctr0, video = PLATFORM_PROFILE[platform]
     cpm = cpm0 * rng.uniform(0.8, 1.25)
     ctr = ctr0 * rng.uniform(0.7, 1.4)
@@ -291,7 +293,7 @@ def _build_campaign(
             AdGroupTruth(
                 external_id=group_id,
                 campaign_external_id=external_id,
-                name=AD_GROUP_NAMES[(len(external_id) + g) % len(AD_GROUP_NAMES)],
+                name=AD_GROUP_NAMES[(len(local_id) + g + rng.randint(0, 3)) % len(AD_GROUP_NAMES)],
                 targeting={
                     "age_min": rng.choice([18, 25]),
                     "age_max": rng.choice([44, 54, 65]),
@@ -340,7 +342,7 @@ def _build_campaign(
         winning_segment=winning,
         ad_groups=tuple(ad_groups),
         ads=tuple(ads),
-        seed_key=f"{seed_key}|{external_id}",
+        seed_key=f"{seed_key}|{local_id}",
         created_through_api=created_through_api,
     )
 
@@ -393,6 +395,7 @@ class SandboxWorld:
                     seed_key=self.seed_key,
                     account_external_id=f"sbx-{self.platform}-{self.world[:8]}",
                     external_id=f"sbx-{self.platform}-{self.world[:8]}-c{index + 1}",
+                    local_id=f"c{index + 1}",
                     platform=self.platform,
                     name=f"{label} | {theme}",
                     objective=objective,
@@ -415,6 +418,7 @@ class SandboxWorld:
                     seed_key=self.seed_key,
                     account_external_id=f"sbx-{self.platform}-{self.world[:8]}",
                     external_id=event.campaign_external_id,
+                    local_id=event.campaign_external_id.rsplit("-", 1)[-1],
                     platform=self.platform,
                     name=spec["name"],
                     objective=spec.get("objective") or Objective.OTHER,
