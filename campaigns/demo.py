@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from adplatform.models import Organization
 from campaigns.models import Ad, AdAccount, Campaign, SyncKind
@@ -35,7 +35,7 @@ def seed_demo_organization(
     seed: int,
     days: int = 90,
     today: dt.date,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> DemoSummary:
     """Connect one sandbox account per platform (once) and sync the last `days` days."""
     rows = 0

@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from adplatform.models import Organization
@@ -119,7 +119,7 @@ def complete_authorization(
     state: str,
     code: str,
     redirect_uri: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> Connection:
     """Verify the state, trade the code for tokens and store them as a new connection."""
     pending = consume_state(

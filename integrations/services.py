@@ -13,7 +13,7 @@ import logging
 import secrets
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -175,7 +175,7 @@ def create_connection(
     platform: str,
     connector: str,
     token: TokenSet | None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     extra: dict[str, Any] | None = None,
     name: str = "",
 ) -> Connection:
@@ -206,7 +206,7 @@ def create_sandbox_connection(
     organization: Organization,
     platform: str,
     seed: int = 1,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     history_days: int = SANDBOX_HISTORY_DAYS,
     clock: dt.datetime | None = None,
 ) -> Connection:

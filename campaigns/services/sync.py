@@ -19,6 +19,7 @@ import logging
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -61,6 +62,8 @@ from integrations.records import (
     RemoteAdGroup,
     RemoteCampaign,
     RemoteDailyMetric,
+    RemoteSegmentMetric,
+    SegmentDimension,
 )
 from integrations.services import (
     build_connector,
@@ -565,6 +568,24 @@ def metric_rows(
         )
 
 
+def _read_metrics(
+    connector: AdsConnector, account: AdAccount, start: dt.date, end: dt.date, level: MetricLevel
+) -> list[RemoteDailyMetric]:
+    return list(connector.daily_metrics(account.external_id, start=start, end=end, level=level))
+
+
+def _read_segments(
+    connector: AdsConnector,
+    account: AdAccount,
+    start: dt.date,
+    end: dt.date,
+    dimension: SegmentDimension,
+) -> list[RemoteSegmentMetric]:
+    return list(
+        connector.segment_metrics(account.external_id, start=start, end=end, dimension=dimension)
+    )
+
+
 def _sync_metrics(context: _Context, account: AdAccount) -> None:
     connector = context.connector
     run = context.run
@@ -576,12 +597,7 @@ def _sync_metrics(context: _Context, account: AdAccount) -> None:
     for start, end in _chunks(context, since, until):
         try:
             remote_rows = _call(
-                context,
-                lambda start=start, end=end: list(  # type: ignore[misc]
-                    connector.daily_metrics(
-                        account.external_id, start=start, end=end, level=MetricLevel(level)
-                    )
-                ),
+                context, partial(_read_metrics, connector, account, start, end, MetricLevel(level))
             )
         except NotSupported:
             if level != MetricLevel.AD:
@@ -590,12 +606,7 @@ def _sync_metrics(context: _Context, account: AdAccount) -> None:
             with transaction.atomic():
                 _save_progress(run, level=level)
             remote_rows = _call(
-                context,
-                lambda start=start, end=end: list(  # type: ignore[misc]
-                    connector.daily_metrics(
-                        account.external_id, start=start, end=end, level=MetricLevel.CAMPAIGN
-                    )
-                ),
+                context, partial(_read_metrics, connector, account, start, end, MetricLevel(level))
             )
         with transaction.atomic():
             result = upsert_daily_metrics(
@@ -622,12 +633,7 @@ def _sync_segments(context: _Context, account: AdAccount) -> None:
         for start, end in _chunks(context, since, until):
             try:
                 remote_rows = _call(
-                    context,
-                    lambda start=start, end=end: list(  # type: ignore[misc]
-                        connector.segment_metrics(
-                            account.external_id, start=start, end=end, dimension=dimension
-                        )
-                    ),
+                    context, partial(_read_segments, connector, account, start, end, dimension)
                 )
             except NotSupported:
                 break

@@ -52,6 +52,8 @@ class SandboxConnector(AdsConnector):
         {SegmentDimension.AGE, SegmentDimension.GENDER, SegmentDimension.DEVICE}
     )
 
+    _world: SandboxWorld | None = None
+
     # --- The world ------------------------------------------------------------------------
     def now(self) -> dt.datetime:
         """The pinned clock, or the real one to the hour: the sandbox reports (and records
@@ -70,9 +72,8 @@ class SandboxConnector(AdsConnector):
 
         Kept for the connector's life (one sync, one change) and dropped on each change.
         """
-        cached: SandboxWorld | None = getattr(self, "_world", None)
-        if cached is not None:
-            return cached
+        if self._world is not None:
+            return self._world
         events = [
             SimEvent(
                 kind=e.kind,

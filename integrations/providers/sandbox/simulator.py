@@ -454,7 +454,7 @@ class SandboxWorld:
             if event.kind == "archive":
                 updated = replace(current, status=DeliveryStatus.ARCHIVED)
             else:
-                changes = {
+                changes: dict[str, Any] = {
                     key: (_decimal(value) if key != "status" and key != "name" else value)
                     for key, value in event.payload.items()
                     if value is not None
@@ -549,18 +549,18 @@ class SandboxWorld:
             u_lag, u_value, u_ad = stream.random(), stream.random(), stream.random()
             u_segments = {dim: stream.random() for dim in SEGMENTS}
             lag = next(days for threshold, days in LAG_DAYS if u_lag <= threshold)
-            value = campaign.aov * math.exp(
+            amount = campaign.aov * math.exp(
                 0.3 * _NORMAL.inv_cdf(min(max(u_value, 1e-9), 1 - 1e-9))
             )
             if lag and self.now < day_end + dt.timedelta(days=lag):
                 continue  # not reported yet: a later sync restates this day
             ad_index = _pick(conv_weights, u_ad)
             per_ad_conv[ad_index] += 1
-            per_ad_value[ad_index] += value
+            per_ad_value[ad_index] += amount
             for dim, u in u_segments.items():
                 entry = per_segment.setdefault((dim, _pick(segment_weights[dim], u)), [0, 0.0])
                 entry[0] += 1
-                entry[1] += value
+                entry[1] += amount
 
         ad_days = []
         total_weight = sum(weights)
