@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass, fields
 from decimal import Decimal
 from itertools import islice
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
 from campaigns.models import (
     AdAccount,
@@ -162,13 +164,49 @@ def upsert_daily_metrics(
             elif row.date < span[0] or row.date > span[1]:
                 touched[row.campaign_id] = (min(span[0], row.date), max(span[1], row.date))
         if count:
-            for ad_level in (True, False):
-                restate, upsert = _merge_sql(ad_level=ad_level)
-                cursor.execute(restate, [now, sync_run_id])
-                restated += max(cursor.rowcount, 0)
-                cursor.execute(upsert, [now])
+            if _is_postgres():
+                try:
+                    with transaction.atomic():  # a savepoint: the fast path may be retried
+                        restated = _merge(cursor, now=now, sync_run_id=sync_run_id)
+                except ProgrammingError as exc:
+                    # Duplicate keys in one call: ON CONFLICT cannot touch a row twice.
+                    if not isinstance(exc.__cause__, psycopg_errors.CardinalityViolation):
+                        raise
+                    _dedupe_stage(cursor)
+                    restated = _merge(cursor, now=now, sync_run_id=sync_run_id)
+            else:
+                _dedupe_stage(cursor)  # SQLite would apply both; the log would hold both
+                restated = _merge(cursor, now=now, sync_run_id=sync_run_id)
             refresh_campaign_rollups(touched)
     return UpsertResult(rows=count, restated=restated, touched=touched)
+
+
+def _merge(cursor: Any, *, now: dt.datetime, sync_run_id: int | None) -> int:
+    restated = 0
+    for ad_level in (True, False):
+        restate, upsert = _merge_sql(ad_level=ad_level)
+        cursor.execute(restate, [now, sync_run_id])
+        restated += max(cursor.rowcount, 0)
+        cursor.execute(upsert, [now])
+    return restated
+
+
+def _dedupe_stage(cursor: Any) -> None:
+    """Keep the last staged row of each key (rows arrive in order; later ones win)."""
+    if _is_postgres():
+        for key in ("ad_id", "campaign_id"):
+            grain = (
+                "a.ad_id IS NOT NULL" if key == "ad_id" else "a.ad_id IS NULL AND b.ad_id IS NULL"
+            )
+            cursor.execute(
+                f"DELETE FROM {STAGE} a USING {STAGE} b WHERE a.{key} = b.{key} "
+                f"AND a.date = b.date AND {grain} AND a.ctid < b.ctid"
+            )
+        return
+    cursor.execute(
+        f"DELETE FROM {STAGE} WHERE rowid NOT IN (SELECT max(rowid) FROM {STAGE} "
+        f"GROUP BY CASE WHEN ad_id IS NULL THEN -campaign_id ELSE ad_id END, date)"
+    )
 
 
 def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) -> None:

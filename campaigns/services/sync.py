@@ -296,7 +296,7 @@ def _run(context: _Context) -> None:
         with transaction.atomic():
             _save_progress(
                 run, position=run.cursor["position"] + 1, step=context.steps[0], next=None,
-                dimension=0, window=None,
+                dimension=0,
             )  # fmt: skip
 
 
@@ -325,7 +325,8 @@ def _account_today(context: _Context, account: AdAccount) -> dt.date:
 
 def _window(context: _Context, account: AdAccount) -> tuple[dt.date, dt.date]:
     """The days this run reads for `account`, fixed at the start so a continuation agrees."""
-    stored = context.run.cursor.get("window")
+    windows = dict(context.run.cursor.get("windows") or {})
+    stored = windows.get(str(account.pk))
     if stored:
         return dt.date.fromisoformat(stored[0]), dt.date.fromisoformat(stored[1])
     until = _account_today(context, account)
@@ -337,8 +338,9 @@ def _window(context: _Context, account: AdAccount) -> tuple[dt.date, dt.date]:
     else:
         since = until - dt.timedelta(days=_setting("ADPLATFORM_SYNC_INITIAL_DAYS", 30) - 1)
     since = min(since, until)
+    windows[str(account.pk)] = [since.isoformat(), until.isoformat()]
     with transaction.atomic():
-        _save_progress(context.run, window=[since.isoformat(), until.isoformat()])
+        _save_progress(context.run, windows=windows)
     return since, until
 
 
