@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from adplatform.models import Organization, Role
-from tests.campaigns.factories import AdFactory
+from tests.campaigns.factories import AdFactory, CampaignChangeFactory, SyncRunFactory
+from tests.integrations.factories import FakeConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,9 @@ def _concrete(route: str, pk: int | None) -> str:
 @pytest.fixture
 def two_tenants(organization: Organization, other_organization: Organization) -> None:
     for org in (organization, other_organization):
-        AdFactory(organization=org, ad_group__campaign__ad_account__organization=org)
+        ad = AdFactory(organization=org, ad_group__campaign__ad_account__organization=org)
+        CampaignChangeFactory(campaign=ad.campaign)
+        SyncRunFactory(connection=FakeConnectionFactory(organization=org))
 
 
 def test_every_detail_route_hides_other_organizations_objects(
