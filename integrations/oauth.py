@@ -65,8 +65,8 @@ def begin_authorization(
     """Remember a new state for this session and organization; the platform's consent URL."""
     if platform not in Platform.values:
         raise ValueError(f"Unknown platform {platform!r}.")
-    if connector != SANDBOX and connector != platform:
-        raise ValueError("A real connector only connects its own platform.")
+    if connector in Platform.values and connector != platform:
+        raise ValueError("A platform's connector only connects that platform.")
     cls = get_connector_class(connector)
     config = connector_config(Connection(connector=connector, platform=platform))
     state = secrets.token_urlsafe(32)

@@ -102,7 +102,8 @@ class FakeConnector(AdsConnector):
 
     @property
     def remote(self) -> FakePlatform:
-        return PLATFORMS[self.extra["world"]]
+        # Connections made through the OAuth flow carry no world: they reach "default".
+        return PLATFORMS[self.extra.get("world", "default")]
 
     def now(self) -> dt.datetime:
         return dt.datetime.combine(self.remote.today, dt.time(12), tzinfo=dt.UTC)
