@@ -254,16 +254,37 @@ class DailyMetric(MetricValues):
     reports no ad-level data. `date` is the day in the ad account's time zone.
 
     A campaign-day is stored at one grain only; the sync's write path keeps it so.
+
+    The foreign keys are not database constraints: per-row constraint triggers cost more
+    than the insert itself at a million rows. The only writer, the metrics write path,
+    checks every batch set-based instead (and more strictly: ad, group, campaign, account
+    and organization must agree); deletes cascade through the ORM as before.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="daily_metrics")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    ad_account = models.ForeignKey(
+        AdAccount, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="daily_metrics", db_constraint=False
+    )
     ad_group = models.ForeignKey(
-        AdGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        AdGroup,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     ad = models.ForeignKey(
-        Ad, null=True, blank=True, on_delete=models.CASCADE, related_name="daily_metrics"
+        Ad,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="daily_metrics",
+        db_constraint=False,
     )
     date = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
