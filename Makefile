@@ -24,6 +24,7 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	$(PY) manage.py setup_periodic_tasks
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_demo --if-empty --org northwind --name "Northwind Outdoor" --seed 2
 	@echo ""
