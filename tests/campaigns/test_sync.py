@@ -262,3 +262,30 @@ def test_sync_logs_carry_no_credential(
     text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     for secret in ("good-token", "good-refresh", "fresh-token"):
         assert secret not in text
+
+
+def test_replay_returns_what_was_known_at_a_past_moment(
+    connection: Connection, organization: Organization
+) -> None:
+    from campaigns.selectors import daily_metrics_as_known_at, restatement_settlement
+
+    sync_connection(connection_id=connection.pk, since=SINCE)
+    between = timezone.now()
+    remote = _remote(connection)
+    day, ad = dt.date(2026, 3, 9), "A1-C1-G-AD1"
+    old = DailyMetric.objects.get(ad__external_id=ad, date=day).conversions
+    remote.conversions[(ad, day)] += 2
+    sync_connection(connection_id=connection.pk, kind=SyncKind.METRICS)
+    campaign_id = DailyMetric.objects.get(ad__external_id=ad, date=day).campaign_id
+
+    def known(at: dt.datetime) -> Decimal:
+        rows = daily_metrics_as_known_at(
+            organization, at=at, start=day, end=day, campaign_id=campaign_id
+        )
+        ad_id = DailyMetric.objects.get(ad__external_id=ad, date=day).ad_id
+        return next(r.conversions for r in rows if r.ad_id == ad_id)
+
+    assert known(between) == old
+    assert known(timezone.now()) == old + 2
+    [settlement] = restatement_settlement(organization)
+    assert (settlement.restatements, settlement.mean_conversion_change) == (1, Decimal(2))
