@@ -25,6 +25,7 @@ migrate: setup
 	$(PY) manage.py setup_periodic_tasks -v0
 
 demo: migrate
+	$(PY) manage.py setup_periodic_tasks
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_demo --if-empty --org northwind --name "Northwind Outdoor" --seed 2
 	@echo ""

@@ -53,3 +53,10 @@ class EncryptedTextField(models.TextField):
         secret = self.to_python(value).get_secret_value()
         # An empty secret stays empty so "no key" is visible without decrypting.
         return encrypt_text(secret) if secret else ""
+
+
+def reveal(value: SecretStr | str | None) -> str:
+    """The plain secret, whether the attribute was loaded (SecretStr) or just assigned (str)."""
+    if value is None:
+        return ""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -457,3 +457,20 @@ ADPLATFORM_LLM_TRACING = env_bool("ADPLATFORM_LLM_TRACING", default=False)
 ADPLATFORM_OPENAI_BASE_URL = env_str("ADPLATFORM_OPENAI_BASE_URL")
 ADPLATFORM_ANTHROPIC_BASE_URL = env_str("ADPLATFORM_ANTHROPIC_BASE_URL")
 ADPLATFORM_GOOGLE_GENAI_BASE_URL = env_str("ADPLATFORM_GOOGLE_GENAI_BASE_URL")
+
+# --- Sync (campaigns, integrations) ------------------------------------------------------------
+# Days a first sync of a new account reads; later syncs re-read each platform's lookback.
+ADPLATFORM_SYNC_INITIAL_DAYS = env_int("ADPLATFORM_SYNC_INITIAL_DAYS", 30)
+# Days per metrics request (and per committed step of a sync).
+ADPLATFORM_SYNC_CHUNK_DAYS = env_int("ADPLATFORM_SYNC_CHUNK_DAYS", 7)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "ChangeKindEnum": "campaigns.models.ChangeKind",
+        "ChangeStatusEnum": "campaigns.models.ChangeStatus",
+        "ActorKindEnum": "campaigns.models.ActorKind",
+        "SyncKindEnum": "campaigns.models.SyncKind",
+        "SyncStatusEnum": "campaigns.models.SyncStatus",
+        "ConnectionStatusEnum": "integrations.models.ConnectionStatus",
+        "SettableStatusEnum": [("active", "active"), ("paused", "paused")],
+    }
+)

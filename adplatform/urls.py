@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("", include("campaigns.urls")),
+    path("", include("campaigns.integrations_urls")),
 ]
 
 if settings.BENCH_VIEWS:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from campaigns.models import (
     Ad,
@@ -10,11 +14,16 @@ from campaigns.models import (
     AdGroup,
     Audience,
     Campaign,
+    CampaignChange,
     CampaignDailyMetric,
     Creative,
     DailyMetric,
+    MetricRestatement,
+    SyncRun,
 )
+from campaigns.tasks import sync_connection_task
 from campaigns.templatetags.campaign_format import money
+from integrations.models import Connection
 
 
 def money_column(field: str, label: str) -> Any:
@@ -38,8 +47,11 @@ class AdAccountAdmin(admin.ModelAdmin[AdAccount]):
         "currency",
         "time_zone",
         "status",
+        "connection",
+        "metrics_synced_until",
     ]
     list_filter = ["platform", "status", "organization"]
+    raw_id_fields = ["connection"]
     search_fields = ["name", "external_id", "organization__name"]
 
 
@@ -146,3 +158,82 @@ class CampaignDailyMetricAdmin(MetricAdmin):
     ]
     list_filter = ["platform", "organization"]
     search_fields = ["campaign__name"]
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin[Connection]):
+    """Connections with their health. Tokens are never shown: not a field, not a column."""
+
+    list_display = [
+        "__str__", "organization", "platform", "connector", "status", "last_synced_at",
+        "resume_at",
+    ]  # fmt: skip
+    list_filter = ["status", "platform", "connector", "organization"]
+    search_fields = ["name", "organization__name"]
+    # An explicit list, so a secret field can never appear by default.
+    fields = [
+        "organization", "platform", "connector", "name", "status", "status_detail",
+        "resume_at", "expires_at", "scope", "extra", "created_by", "created_at",
+        "last_synced_at",
+    ]  # fmt: skip
+    readonly_fields = [
+        "organization", "platform", "connector", "status", "status_detail", "expires_at",
+        "scope", "created_by", "created_at", "last_synced_at",
+    ]  # fmt: skip
+    actions = ["sync_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # connections come from the OAuth flow or `manage.py connect`
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        for connection_id in ids:
+            transaction.on_commit(
+                partial(
+                    sync_connection_task.delay,
+                    connection_id,
+                    trigger="admin",
+                    requested_by=f"user:{request.user.pk}",
+                )
+            )
+        self.message_user(request, f"Sync queued for {len(ids)} connection(s).", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at", "connection", "kind", "status", "trigger", "rows", "restated_rows",
+        "attempts", "finished_at",
+    ]  # fmt: skip
+    list_filter = ["status", "kind", "trigger", "organization"]
+    list_select_related = ["connection"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(CampaignChange)
+class CampaignChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "requested_at", "campaign", "kind", "status", "actor_kind", "actor_label", "error_code",
+    ]  # fmt: skip
+    list_filter = ["kind", "status", "actor_kind", "organization"]
+    search_fields = ["campaign__name", "actor_label", "reason"]
+    list_select_related = ["campaign"]
+    date_hierarchy = "requested_at"
+
+
+@admin.register(MetricRestatement)
+class MetricRestatementAdmin(ReadOnlyAdmin):
+    list_display = ["date", "campaign", "ad", "conversions", "seen_at", "replaced_at"]
+    list_filter = ["ad_account__platform", "organization"]
+    list_select_related = ["campaign", "ad"]
+    raw_id_fields = ["campaign", "ad", "ad_account", "sync_run"]
+    date_hierarchy = "date"

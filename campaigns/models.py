@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
-from adplatform.models import Organization, validate_time_zone
+from adplatform.models import ApiKey, Organization, validate_time_zone
+from integrations.models import Connection
 from integrations.vocabulary import BidStrategy, DeliveryStatus, Objective, Platform
 
 __all__ = ["BidStrategy", "DeliveryStatus", "Objective", "Platform"]  # re-exported
@@ -33,6 +35,17 @@ class AdAccount(models.Model):
     status = models.CharField(
         max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
+    # The authorization the sync reads this account through; None for an account whose
+    # connection was removed (its data stays).
+    connection = models.ForeignKey(
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ad_accounts",
+    )
+    # The last day whose metrics a sync has read; the next one re-reads a lookback before it.
+    metrics_synced_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -241,16 +254,37 @@ class DailyMetric(MetricValues):
     reports no ad-level data. `date` is the day in the ad account's time zone.
 
     A campaign-day is stored at one grain only; the sync's write path keeps it so.
+
+    The foreign keys are not database constraints: per-row constraint triggers cost more
+    than the insert itself at a million rows. The only writer, the metrics write path,
+    checks every batch set-based instead (and more strictly: ad, group, campaign, account
+    and organization must agree); deletes cascade through the ORM as before.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="daily_metrics")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    ad_account = models.ForeignKey(
+        AdAccount, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="daily_metrics", db_constraint=False
+    )
     ad_group = models.ForeignKey(
-        AdGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        AdGroup,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     ad = models.ForeignKey(
-        Ad, null=True, blank=True, on_delete=models.CASCADE, related_name="daily_metrics"
+        Ad,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="daily_metrics",
+        db_constraint=False,
     )
     date = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -342,3 +376,165 @@ class SegmentDailyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} campaign={self.campaign_id} {self.dimension}={self.value}"
+
+
+class MetricRestatement(MetricValues):
+    """Values a sync replaced: what a `DailyMetric` row said from `seen_at` until `replaced_at`.
+
+    Platforms restate recent days (late conversions); keeping the earlier values tells how
+    settled recent data is and lets a reader replay what was known at a past moment (see
+    `campaigns.selectors.daily_metrics_as_known_at`).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    ad = models.ForeignKey(Ad, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    seen_at = models.DateTimeField()
+    replaced_at = models.DateTimeField()
+    sync_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "date"], name="restatement_org_date"),
+            models.Index(fields=["campaign", "date"], name="restatement_campaign_date"),
+        ]
+        ordering = ["date", "replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.date} campaign={self.campaign_id} ad={self.ad_id} until {self.replaced_at}"
+
+
+class SyncKind(models.TextChoices):
+    STRUCTURE = "structure", "Structure"
+    METRICS = "metrics", "Metrics"
+    FULL = "full", "Structure and metrics"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    PAUSED = "paused", "Paused until the platform's quota resets"
+
+
+class SyncRun(models.Model):
+    """One sync of one connection. `cursor` is where to continue if the run stops early."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=16, choices=SyncKind.choices, default=SyncKind.FULL)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    trigger = models.CharField(max_length=16, default="schedule")  # schedule/manual/api/admin...
+    requested_by = models.CharField(max_length=100, blank=True)
+    # An explicit first day (`sync --since`); otherwise each account's lookback decides.
+    since = models.DateField(null=True, blank=True)
+    cursor = models.JSONField(default=dict, blank=True)
+    rows = models.BigIntegerField(default=0)
+    restated_rows = models.BigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=1)
+    # False after a permanent error: continuing from the cursor would fail the same way.
+    is_resumable = models.BooleanField(default=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one run works on a connection at a time: the claim.
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=models.Q(status="running"),
+                name="one_running_sync_per_connection",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "started_at"])]
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync of {self.connection_id} ({self.status})"
+
+
+class ChangeKind(models.TextChoices):
+    CREATE = "create", "Create"
+    PAUSE = "pause", "Pause"
+    ACTIVATE = "activate", "Activate"
+    DAILY_BUDGET = "daily_budget", "Set daily budget"
+    LIFETIME_BUDGET = "lifetime_budget", "Set lifetime budget"
+    BID = "bid", "Set bid"
+    ARCHIVE = "archive", "Archive"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPLYING = "applying", "Applying"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    # Compare-and-set: the live value was not the one the requester expected.
+    CONFLICT = "conflict", "Conflict"
+    DRY_RUN = "dry_run", "Dry run (not applied)"
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "User"
+    API_KEY = "api_key", "API key"
+    RULE = "rule", "Rule"
+    AGENT = "agent", "Agent"
+    SYSTEM = "system", "System"
+
+
+class CampaignChange(models.Model):
+    """One requested change to a live campaign: who asked, what it was before and after,
+    and what the platform answered. Every actor's changes pass through campaigns.services."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
+    # Empty only for a create the platform refused.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    # Compare-and-set: apply only if the live values equal these.
+    expected_before = models.JSONField(null=True, blank=True)
+    platform_response = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    error_code = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_label = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    # Scoped by organization on write ("<org id>:<key>"), so two tenants never collide.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    is_dry_run = models.BooleanField(default=False)
+    # For the automation work: what the guardrails decided, and the change this one undoes.
+    guardrail_verdict = models.JSONField(default=dict, blank=True)
+    undoes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undone_by"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "requested_at"]),
+            models.Index(fields=["campaign", "requested_at"]),
+        ]
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} campaign={self.campaign_id} by {self.actor_label}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -19,7 +20,19 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 
 from adplatform.models import Organization
-from campaigns.models import Ad, AdAccount, AdGroup, Campaign, CampaignDailyMetric, Creative
+from campaigns.models import (
+    Ad,
+    AdAccount,
+    AdGroup,
+    Campaign,
+    CampaignChange,
+    CampaignDailyMetric,
+    Creative,
+    DailyMetric,
+    MetricRestatement,
+    SyncRun,
+)
+from integrations.models import Connection
 
 _ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
 
@@ -124,3 +137,127 @@ def list_ads(organization: Organization) -> QuerySet[Ad]:
 
 def list_creatives(organization: Organization) -> QuerySet[Creative]:
     return Creative.objects.filter(organization=organization).select_related("ad_account")
+
+
+def list_campaign_changes(organization: Organization) -> QuerySet[CampaignChange]:
+    return CampaignChange.objects.filter(organization=organization).select_related(
+        "campaign", "ad_account"
+    )
+
+
+def list_connections(organization: Organization) -> QuerySet[Connection]:
+    return Connection.objects.filter(organization=organization).prefetch_related("ad_accounts")
+
+
+def get_connection(organization: Organization, *, connection_id: int) -> Connection:
+    """The connection, or `Connection.DoesNotExist` if it is not this organization's."""
+    return Connection.objects.get(organization=organization, pk=connection_id)
+
+
+def list_sync_runs(organization: Organization) -> QuerySet[SyncRun]:
+    return SyncRun.objects.filter(organization=organization)
+
+
+def latest_sync_runs(organization: Organization) -> dict[int, SyncRun]:
+    """The newest run of each of the organization's connections, by connection id."""
+    latest: dict[int, SyncRun] = {}
+    for run in SyncRun.objects.filter(organization=organization).order_by("connection_id", "-pk"):
+        latest.setdefault(run.connection_id, run)
+    return latest
+
+
+def daily_metrics_as_known_at(
+    organization: Organization,
+    *,
+    at: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    campaign_id: int | None = None,
+) -> list[KnownMetric]:
+    """Replay: each ad-day (or campaign-day) as the platform reported it at moment `at`.
+
+    Current values count from their row's `updated_at` (when a sync first stored them);
+    a restatement's values count from its `seen_at` until its `replaced_at`. Days not yet
+    synced at `at` are absent.
+    """
+    facts = DailyMetric.objects.filter(organization=organization, date__range=(start, end))
+    restated = MetricRestatement.objects.filter(
+        organization=organization, date__range=(start, end), seen_at__lte=at, replaced_at__gt=at
+    )
+    if campaign_id is not None:
+        facts = facts.filter(campaign_id=campaign_id)
+        restated = restated.filter(campaign_id=campaign_id)
+    known: dict[tuple[int, int | None, dt.date], KnownMetric] = {}
+    for row in restated:
+        known[(row.campaign_id, row.ad_id, row.date)] = KnownMetric.of(row)
+    for fact in facts.filter(updated_at__lte=at):
+        known.setdefault((fact.campaign_id, fact.ad_id, fact.date), KnownMetric.of(fact))
+    return sorted(known.values(), key=lambda m: (m.date, m.campaign_id, m.ad_id or 0))
+
+
+@dataclass(frozen=True)
+class KnownMetric:
+    campaign_id: int
+    ad_id: int | None
+    date: dt.date
+    impressions: int
+    clicks: int
+    spend: Decimal
+    conversions: Decimal
+    conversion_value: Decimal
+
+    @classmethod
+    def of(cls, row: DailyMetric | MetricRestatement) -> KnownMetric:
+        return cls(
+            campaign_id=row.campaign_id,
+            ad_id=row.ad_id,
+            date=row.date,
+            impressions=row.impressions,
+            clicks=row.clicks,
+            spend=row.spend,
+            conversions=row.conversions,
+            conversion_value=row.conversion_value,
+        )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How much days `age_days` old still moved when re-read (conversions)."""
+
+    age_days: int
+    restatements: int
+    mean_conversion_change: Decimal
+
+
+def restatement_settlement(
+    organization: Organization, *, ad_account_id: int | None = None
+) -> list[Settlement]:
+    """By a day's age when it was re-read: how often and how much its conversions changed.
+
+    Tells how settled recent data is: if days older than 3 never move, a rule should not
+    judge the last 3.
+    """
+    logs = MetricRestatement.objects.filter(organization=organization)
+    if ad_account_id is not None:
+        logs = logs.filter(ad_account_id=ad_account_id)
+    current = {
+        (m.campaign_id, m.ad_id, m.date): m.conversions
+        for m in DailyMetric.objects.filter(
+            organization=organization,
+            date__in=logs.values("date"),
+            campaign_id__in=logs.values("campaign_id"),
+        ).only("campaign_id", "ad_id", "date", "conversions")
+    }
+    buckets: dict[int, list[Decimal]] = {}
+    for row in logs.only("campaign_id", "ad_id", "date", "conversions", "replaced_at"):
+        age = (row.replaced_at.date() - row.date).days
+        now_value = current.get((row.campaign_id, row.ad_id, row.date), row.conversions)
+        buckets.setdefault(age, []).append(abs(now_value - row.conversions))
+    return [
+        Settlement(
+            age_days=age,
+            restatements=len(changes),
+            mean_conversion_change=sum(changes, Decimal(0)) / len(changes),
+        )
+        for age, changes in sorted(buckets.items())
+    ]

@@ -8,4 +8,5 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="list"),
+    path("campaigns/<int:campaign_id>/action/", views.campaign_action, name="action"),
 ]

@@ -50,6 +50,11 @@ class AdsConnector(abc.ABC):
         # Platform-specific connection data, e.g. Google's login-customer-id.
         self.extra = extra or {}
 
+    def now(self) -> dt.datetime:
+        """The platform's clock: what "today" is in an account's time zone. A simulated
+        platform (the sandbox) may pin its own, so time can be stepped in tests and demos."""
+        return dt.datetime.now(dt.UTC)
+
     # --- OAuth -------------------------------------------------------------------
     @abc.abstractmethod
     def authorization_url(self, *, state: str, redirect_uri: str) -> str:

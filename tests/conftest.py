@@ -31,6 +31,25 @@ def require_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_run_inline() -> None:
+    """pytest-django reads the settings before this file sets the variable above, so with
+    REDIS_URL set Celery would otherwise send tests' tasks to the real broker."""
+    from adplatform.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and cool-downs live in the cache and are keyed by row ids, which
+    repeat from test to test; each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL")

@@ -6,7 +6,22 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from adplatform.api.filters import ChoiceFilter, IdFilter, StrictFilterSet
-from campaigns.models import Ad, AdAccount, AdGroup, Campaign, DeliveryStatus, Platform
+from campaigns.models import (
+    ActorKind,
+    Ad,
+    AdAccount,
+    AdGroup,
+    Campaign,
+    CampaignChange,
+    ChangeKind,
+    ChangeStatus,
+    DeliveryStatus,
+    Platform,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+)
+from integrations.models import Connection, ConnectionStatus
 
 
 class AdAccountFilter(StrictFilterSet):
@@ -53,3 +68,34 @@ class AdFilter(StrictFilterSet):
     class Meta:
         model = Ad
         fields = ["campaign", "ad_group", "status"]
+
+
+class CampaignChangeFilter(StrictFilterSet):
+    campaign = IdFilter(field_name="campaign_id")
+    ad_account = IdFilter(field_name="ad_account_id")
+    kind = ChoiceFilter(choices=ChangeKind.choices)
+    status = ChoiceFilter(choices=ChangeStatus.choices)
+    actor_kind = ChoiceFilter(choices=ActorKind.choices)
+
+    class Meta:
+        model = CampaignChange
+        fields = ["campaign", "ad_account", "kind", "status", "actor_kind"]
+
+
+class ConnectionFilter(StrictFilterSet):
+    platform = ChoiceFilter(choices=Platform.choices)
+    status = ChoiceFilter(choices=ConnectionStatus.choices)
+
+    class Meta:
+        model = Connection
+        fields = ["platform", "status", "connector"]
+
+
+class SyncRunFilter(StrictFilterSet):
+    connection = IdFilter(field_name="connection_id")
+    status = ChoiceFilter(choices=SyncStatus.choices)
+    kind = ChoiceFilter(choices=SyncKind.choices)
+
+    class Meta:
+        model = SyncRun
+        fields = ["connection", "status", "kind"]

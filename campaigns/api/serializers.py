@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from rest_framework import serializers
 
-from campaigns.models import Ad, AdAccount, AdGroup, Campaign, Creative
+from campaigns.models import (
+    Ad,
+    AdAccount,
+    AdGroup,
+    BidStrategy,
+    Campaign,
+    CampaignChange,
+    Creative,
+    DeliveryStatus,
+    Objective,
+    SyncKind,
+    SyncRun,
+)
+from integrations.models import Connection
 
 
 class AdAccountSerializer(serializers.ModelSerializer[AdAccount]):
@@ -10,7 +26,7 @@ class AdAccountSerializer(serializers.ModelSerializer[AdAccount]):
         model = AdAccount
         fields = [
             "id", "platform", "external_id", "name", "currency", "time_zone", "status",
-            "created_at", "updated_at",
+            "connection", "metrics_synced_until", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -63,3 +79,89 @@ class AdSerializer(serializers.ModelSerializer[Ad]):
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+def _money_field(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=4, min_value=Decimal(0), allow_null=False, **kwargs
+    )
+
+
+class CampaignUpdateSerializer(serializers.Serializer[Campaign]):
+    """What PATCH may change; each field becomes one change sent to the platform."""
+
+    status = serializers.ChoiceField(
+        choices=[DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED],
+        required=False,
+        help_text="active or paused; DELETE archives.",
+    )
+    daily_budget = _money_field(required=False)
+    lifetime_budget = _money_field(required=False)
+    bid_amount = _money_field(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not {"status", "daily_budget", "lifetime_budget", "bid_amount"} & set(attrs):
+            raise serializers.ValidationError(
+                "Give at least one of status, daily_budget, lifetime_budget, bid_amount."
+            )
+        return attrs
+
+
+class CampaignCreateSerializer(serializers.Serializer[Campaign]):
+    ad_account = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    name = serializers.CharField(max_length=255)
+    objective = serializers.ChoiceField(choices=Objective.choices)
+    status = serializers.ChoiceField(
+        choices=[DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED], default=DeliveryStatus.PAUSED
+    )
+    daily_budget = _money_field(required=False)
+    lifetime_budget = _money_field(required=False)
+    bid_strategy = serializers.ChoiceField(
+        choices=BidStrategy.choices, default=BidStrategy.LOWEST_COST
+    )
+    bid_amount = _money_field(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class CampaignChangeSerializer(serializers.ModelSerializer[CampaignChange]):
+    class Meta:
+        model = CampaignChange
+        fields = [
+            "id", "campaign", "ad_account", "kind", "params", "before", "after",
+            "expected_before", "platform_response", "status", "error_code", "error",
+            "actor_kind", "actor_label", "reason", "is_dry_run", "requested_at", "applied_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SyncRunSerializer(serializers.ModelSerializer[SyncRun]):
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id", "connection", "kind", "status", "trigger", "since", "rows", "restated_rows",
+            "attempts", "error", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ConnectionSerializer(serializers.ModelSerializer[Connection]):
+    """A connection as the API shows it: never a token, only whether one is stored."""
+
+    ad_accounts: serializers.PrimaryKeyRelatedField[AdAccount] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    is_sandbox = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id", "platform", "connector", "is_sandbox", "name", "status", "status_detail",
+            "resume_at", "expires_at", "last_synced_at", "created_at", "ad_accounts",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SyncRequestSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=SyncKind.choices, default=SyncKind.FULL)
+    since = serializers.DateField(required=False)

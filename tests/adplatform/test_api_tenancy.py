@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from adplatform.audit import record_audit
 from adplatform.models import AuditAction, Organization, Role
-from tests.campaigns.factories import AdFactory
+from tests.campaigns.factories import AdFactory, CampaignChangeFactory, SyncRunFactory
+from tests.integrations.factories import FakeConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,10 @@ def _concrete(route: str, pk: int | None) -> str:
 @pytest.fixture
 def two_tenants(organization: Organization, other_organization: Organization) -> None:
     for org in (organization, other_organization):
-        AdFactory(organization=org, ad_group__campaign__ad_account__organization=org)
         record_audit(action=AuditAction.MEMBER_ADDED, organization=org, target="someone")
+        ad = AdFactory(organization=org, ad_group__campaign__ad_account__organization=org)
+        CampaignChangeFactory(campaign=ad.campaign)
+        SyncRunFactory(connection=FakeConnectionFactory(organization=org))
 
 
 def test_every_detail_route_hides_other_organizations_objects(

@@ -79,31 +79,21 @@ def test_pages_send_a_content_security_policy_that_allows_only_our_scripts() -> 
 
 
 def test_api_keys_are_throttled_separately(
-    organization: Organization, api_client_for: Callable[..., APIClient]
+    organization: Organization,
+    api_client_for: Callable[..., APIClient],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from django.core.cache import cache
 
+    from adplatform.api.throttling import CallerRateThrottle
+
     cache.clear()
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "3/min"})
     first, second = api_client_for(organization), api_client_for(organization)
-    with override_settings(
-        REST_FRAMEWORK={
-            **__import__("django.conf").conf.settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {"caller": "3/min"},
-        }
-    ):
-        from rest_framework.settings import api_settings
 
-        api_settings.reload()
-        from adplatform.api.throttling import CallerRateThrottle
-
-        CallerRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        try:
-            statuses = [first.get("/api/v1/campaigns/").status_code for _ in range(4)]
-            other = second.get("/api/v1/campaigns/").status_code
-        finally:
-            api_settings.reload()
-            CallerRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-            cache.clear()
+    statuses = [first.get("/api/v1/campaigns/").status_code for _ in range(4)]
+    other = second.get("/api/v1/campaigns/").status_code
+    cache.clear()
 
     assert statuses == [200, 200, 200, 429]
     assert other == 200

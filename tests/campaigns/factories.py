@@ -4,8 +4,23 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
-from campaigns.models import Ad, AdAccount, AdGroup, Campaign, Creative, DailyMetric, Platform
+from campaigns.models import (
+    ActorKind,
+    Ad,
+    AdAccount,
+    AdGroup,
+    Campaign,
+    CampaignChange,
+    ChangeKind,
+    ChangeStatus,
+    Creative,
+    DailyMetric,
+    Platform,
+    SyncRun,
+    SyncStatus,
+)
 from tests.adplatform.factories import OrganizationFactory
 
 
@@ -86,3 +101,27 @@ class DailyMetricFactory(factory.django.DjangoModelFactory):
     spend = Decimal("10.00")
     conversions = Decimal("2")
     conversion_value = Decimal("50.00")
+
+
+class CampaignChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignChange
+
+    campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.SelfAttribute("campaign.organization")
+    ad_account = factory.SelfAttribute("campaign.ad_account")
+    kind = ChangeKind.PAUSE
+    status = ChangeStatus.APPLIED
+    actor_kind = ActorKind.SYSTEM
+    actor_label = "system:test"
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    connection = factory.SubFactory("tests.integrations.factories.FakeConnectionFactory")
+    organization = factory.SelfAttribute("connection.organization")
+    status = SyncStatus.SUCCEEDED
+    started_at = factory.LazyFunction(timezone.now)
+    heartbeat_at = factory.LazyFunction(timezone.now)

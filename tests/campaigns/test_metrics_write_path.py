@@ -18,7 +18,7 @@ DAY = dt.date(2026, 3, 2)
 
 def _row(ad: object, day: dt.date = DAY, **values: object) -> DailyMetricRow:
     return DailyMetricRow(
-        organization_id=ad.organization_id,  # type: ignore[attr-defined]
+        organization_id=ad.campaign.organization_id,  # type: ignore[attr-defined]
         ad_account_id=ad.campaign.ad_account_id,  # type: ignore[attr-defined]
         campaign_id=ad.campaign_id,  # type: ignore[attr-defined]
         ad_group_id=ad.ad_group_id,  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def test_rollup_sums_the_ads_of_a_campaign_day(organization: Organization) -> No
 def test_campaign_level_rows_are_keyed_by_campaign_and_day(organization: Organization) -> None:
     ad = AdFactory(ad_group__campaign__ad_account__organization=organization)
     row = DailyMetricRow(
-        organization_id=organization.pk,
+        organization_id=ad.campaign.organization_id,
         ad_account_id=ad.campaign.ad_account_id,
         campaign_id=ad.campaign_id,
         ad_group_id=None,

@@ -5,24 +5,26 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from adplatform.models import Organization, Role
 from adplatform.services import add_member, create_organization
-from campaigns.demo_data import seed_demo_organization
+from campaigns.demo import seed_demo_organization
 
 DEMO_EMAIL = "demo@example.com"
 
 
 class Command(BaseCommand):
-    help = "Create or refresh a demo organization, its owner and 90 days of sandbox data."
+    help = (
+        "Create or refresh a demo organization, its owner and 90 days of data, synced from "
+        "one sandbox connection per platform."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--org", default="demo", help="Organization slug (default: demo).")
         parser.add_argument("--name", default=None, help="Organization name for a new one.")
         parser.add_argument(
-            "--seed", type=int, default=1, help="Random seed; same seed, same data."
+            "--seed", type=int, default=1, help="Sandbox seed; same seed, same simulated world."
         )
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument(
@@ -35,16 +37,17 @@ class Command(BaseCommand):
         if existing is not None and options["if_empty"]:
             self.stdout.write(f"Organization {slug!r} exists; leaving it as it is.")
         else:
-            with transaction.atomic():
-                organization = existing or create_organization(
-                    name=options["name"] or f"{slug.replace('-', ' ').title()} Co.", slug=slug
-                )
-                summary = seed_demo_organization(
-                    organization,
-                    seed=options["seed"],
-                    days=options["days"],
-                    end=timezone.localdate(),
-                )
+            organization = existing or create_organization(
+                name=options["name"] or f"{slug.replace('-', ' ').title()} Co.", slug=slug
+            )
+            # Not one transaction: the sync commits step by step, so an interrupted seed
+            # continues where it stopped when run again.
+            summary = seed_demo_organization(
+                organization,
+                seed=options["seed"],
+                days=options["days"],
+                today=timezone.localdate(),
+            )
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Seeded {organization.slug}: {summary.accounts} ad accounts, "
