@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
@@ -34,6 +35,23 @@ from integrations.clients.errors import (
 from integrations.clients.ratelimit import RateLimiter, get_rate_limiter
 
 logger = logging.getLogger("integrations.http")
+
+
+class _RedactQueryStrings(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included; some platforms
+    take secrets there (Meta's and TikTok's OAuth calls), so cut query strings out."""
+
+    _query = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = self._query.sub("?[redacted]", message)
+            record.args = ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueryStrings())
 
 Json = Any
 

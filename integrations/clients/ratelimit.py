@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+_EPSILON = 1e-9
+_MIN_WAIT = 0.001
+
 
 class RateLimiter(Protocol):
     def acquire(self, key: str, *, rate: float, burst: int) -> float:
@@ -72,10 +75,12 @@ class InProcessRateLimiter:
                 return bucket.blocked_until - now
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
+            # The epsilon: refills computed in floats land on 0.99999... and the remaining
+            # wait would be too small to move a clock at all (a busy loop).
+            if bucket.tokens >= 1 - _EPSILON:
+                bucket.tokens = max(0.0, bucket.tokens - 1)
                 return 0.0
-            return (1 - bucket.tokens) / rate
+            return max((1 - bucket.tokens) / rate, _MIN_WAIT)
 
     def block(self, key: str, *, seconds: float) -> None:
         with self._lock:

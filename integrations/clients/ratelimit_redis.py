@@ -50,7 +50,9 @@ local tokens = tonumber(state[1]) or burst
 local updated = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
 local delay = 0
-if tokens >= 1 then tokens = tokens - 1 else delay = (1 - tokens) / rate end
+-- epsilon and minimum wait as in the in-process limiter: float refills stop at 0.99999...
+if tokens >= 1 - 1e-9 then tokens = math.max(0, tokens - 1)
+else delay = math.max((1 - tokens) / rate, 0.001) end
 redis.call('HSET', KEYS[1], 'tokens', fmt(tokens), 'updated', fmt(now))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 return fmt(delay)

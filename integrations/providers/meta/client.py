@@ -228,8 +228,10 @@ class MetaClient(HttpApiClient):
                     return
                 after = (paging.get("cursors") or {}).get("after")
                 if not after or after in seen_cursors:
-                    logger.warning("meta paging repeated a cursor on %s; stopping", path)
-                    return
+                    # A cursor seen before would replay pages forever; fail the listing.
+                    raise MalformedResponse(
+                        "paging returned a cursor it had returned before", platform=self.platform
+                    )
                 seen_cursors.add(after)
                 query = {**query, "after": after}
 
@@ -323,14 +325,20 @@ class MetaClient(HttpApiClient):
         self, account_id: str, fields: list[str], effective_status: list[str]
     ) -> Iterator[dict[str, Any]]:
         """https://developers.facebook.com/docs/marketing-api/reference/ad-account/campaigns/"""
-        params = {"fields": ",".join(fields), "effective_status": json.dumps(effective_status)}
+        params = {
+            "fields": ",".join(fields),
+            "effective_status": json.dumps(effective_status, separators=(",", ":")),
+        }
         return self.iter_edge(f"/{act_id(account_id)}/campaigns", params, account_id=account_id)
 
     def ad_sets(
         self, account_id: str, fields: list[str], effective_status: list[str]
     ) -> Iterator[dict[str, Any]]:
         """https://developers.facebook.com/docs/marketing-api/reference/ad-account/adsets/"""
-        params = {"fields": ",".join(fields), "effective_status": json.dumps(effective_status)}
+        params = {
+            "fields": ",".join(fields),
+            "effective_status": json.dumps(effective_status, separators=(",", ":")),
+        }
         return self.iter_edge(f"/{act_id(account_id)}/adsets", params, account_id=account_id)
 
     def campaign_ad_sets(
@@ -348,7 +356,10 @@ class MetaClient(HttpApiClient):
         self, account_id: str, fields: list[str], effective_status: list[str]
     ) -> Iterator[dict[str, Any]]:
         """https://developers.facebook.com/docs/marketing-api/reference/ad-account/ads/"""
-        params = {"fields": ",".join(fields), "effective_status": json.dumps(effective_status)}
+        params = {
+            "fields": ",".join(fields),
+            "effective_status": json.dumps(effective_status, separators=(",", ":")),
+        }
         return self.iter_edge(f"/{act_id(account_id)}/ads", params, account_id=account_id)
 
     def get_node(self, account_id: str, node_id: str, fields: list[str]) -> dict[str, Any]:
