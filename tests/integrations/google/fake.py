@@ -42,7 +42,11 @@ def ads_error(
     failure: dict[str, Any] = {"errorCode": {category: value}, "message": message}
     if retry_delay is not None:
         failure["details"] = {
-            "quotaErrorDetails": {"rateScope": "DEVELOPER", "rateName": "Requests", "retryDelay": retry_delay}
+            "quotaErrorDetails": {
+                "rateScope": "DEVELOPER",
+                "rateName": "Requests",
+                "retryDelay": retry_delay,
+            }
         }
     body: Any = {
         "error": {
@@ -77,12 +81,18 @@ class FakeGoogleAds:
         v = VERSION
         self.http.route("POST", "/o/oauth2/token", self.token)
         self.http.route("GET", f"/{v}/customers:listAccessibleCustomers", self.list_accessible)
-        self.http.route("POST", rf"/{v}/customers/(?P<cid>\d+)/googleAds:searchStream", self.search_stream)
+        self.http.route(
+            "POST", rf"/{v}/customers/(?P<cid>\d+)/googleAds:searchStream", self.search_stream
+        )
         self.http.route("POST", rf"/{v}/customers/(?P<cid>\d+)/googleAds:mutate", self.mutate_all)
-        self.http.route("POST", rf"/{v}/customers/(?P<cid>\d+)/(?P<service>\w+):mutate", self.mutate)
+        self.http.route(
+            "POST", rf"/{v}/customers/(?P<cid>\d+)/(?P<service>\w+):mutate", self.mutate
+        )
 
     # --- Seeding -------------------------------------------------------------------------
-    def add_customer(self, cid: str, *, manager: bool = False, under: str | None = None, currency: str = "USD") -> None:
+    def add_customer(
+        self, cid: str, *, manager: bool = False, under: str | None = None, currency: str = "USD"
+    ) -> None:
         self.customers[cid] = {
             "resourceName": f"customers/{cid}",
             "id": cid,
@@ -97,7 +107,9 @@ class FakeGoogleAds:
         else:
             self.accessible.append(cid)
 
-    def add_campaign(self, cid: str, campaign_id: str, *, budget_micros: str = "50000000", **fields: Any) -> None:
+    def add_campaign(
+        self, cid: str, campaign_id: str, *, budget_micros: str = "50000000", **fields: Any
+    ) -> None:
         budget_id = str(next(self.ids))
         self.budgets[budget_id] = {
             "resourceName": f"customers/{cid}/campaignBudgets/{budget_id}",
@@ -133,13 +145,21 @@ class FakeGoogleAds:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.valid_tokens:
             return ads_error(
-                "UNAUTHENTICATED", 401, "authenticationError", "OAUTH_TOKEN_EXPIRED",
-                f"Request had invalid authentication credentials: {token}", stream=stream,
+                "UNAUTHENTICATED",
+                401,
+                "authenticationError",
+                "OAUTH_TOKEN_EXPIRED",
+                f"Request had invalid authentication credentials: {token}",
+                stream=stream,
             )
         if request.headers.get("developer-token") != DEVELOPER_TOKEN:
             return ads_error(
-                "UNAUTHENTICATED", 401, "authenticationError", "DEVELOPER_TOKEN_INVALID",
-                "The developer token is not valid.", stream=stream,
+                "UNAUTHENTICATED",
+                401,
+                "authenticationError",
+                "DEVELOPER_TOKEN_INVALID",
+                "The developer token is not valid.",
+                stream=stream,
             )
         return None
 
@@ -149,8 +169,12 @@ class FakeGoogleAds:
         if cid not in self.customers or (managers and login not in managers):
             # What Google says when the manager is not named as login-customer-id.
             return ads_error(
-                "PERMISSION_DENIED", 403, "authorizationError", "USER_PERMISSION_DENIED",
-                "User doesn't have permission to access customer.", stream=stream,
+                "PERMISSION_DENIED",
+                403,
+                "authorizationError",
+                "USER_PERMISSION_DENIED",
+                "User doesn't have permission to access customer.",
+                stream=stream,
             )
         return None
 
@@ -163,21 +187,38 @@ class FakeGoogleAds:
     def token(self, request: Request) -> Response:
         form = request.form
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            return json_response({"error": "invalid_client", "error_description": "Unauthorized"}, 401)
+            return json_response(
+                {"error": "invalid_client", "error_description": "Unauthorized"}, 401
+            )
         access = next(self.tokens)
         if form.get("grant_type") == "authorization_code" and form.get("code") == GOOD_CODE:
             self.valid_tokens.add(access)
-            return json_response({
-                "access_token": access, "expires_in": 3599, "refresh_token": REFRESH_TOKEN,
-                "scope": "https://www.googleapis.com/auth/adwords", "token_type": "Bearer",
-            })
-        if form.get("grant_type") == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
+            return json_response(
+                {
+                    "access_token": access,
+                    "expires_in": 3599,
+                    "refresh_token": REFRESH_TOKEN,
+                    "scope": "https://www.googleapis.com/auth/adwords",
+                    "token_type": "Bearer",
+                }
+            )
+        if (
+            form.get("grant_type") == "refresh_token"
+            and form.get("refresh_token") in self.refresh_tokens
+        ):
             self.valid_tokens.add(access)
-            return json_response({
-                "access_token": access, "expires_in": 3599,
-                "scope": "https://www.googleapis.com/auth/adwords", "token_type": "Bearer",
-            })
-        return json_response({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
+            return json_response(
+                {
+                    "access_token": access,
+                    "expires_in": 3599,
+                    "scope": "https://www.googleapis.com/auth/adwords",
+                    "token_type": "Bearer",
+                }
+            )
+        return json_response(
+            {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+            400,
+        )
 
     def list_accessible(self, request: Request) -> Response:
         if denied := self._auth_error(request, stream=False):
@@ -185,15 +226,21 @@ class FakeGoogleAds:
         return json_response({"resourceNames": [f"customers/{cid}" for cid in self.accessible]})
 
     def search_stream(self, request: Request, cid: str) -> Response:
-        if denied := self._auth_error(request, stream=True) or self._customer_error(request, cid, stream=True):
+        if denied := self._auth_error(request, stream=True) or self._customer_error(
+            request, cid, stream=True
+        ):
             return denied
         query = json.loads(request.data)["query"]
         self.queries.append((cid, query))
         try:
             rows = self._run(cid, query)
         except ValueError as exc:
-            return ads_error("INVALID_ARGUMENT", 400, "queryError", "UNRECOGNIZED_FIELD", str(exc), stream=True)
-        batches = [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)] or [[]]
+            return ads_error(
+                "INVALID_ARGUMENT", 400, "queryError", "UNRECOGNIZED_FIELD", str(exc), stream=True
+            )
+        batches = [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)] or [
+            []
+        ]
         body = []
         for batch in batches:
             item: dict[str, Any] = {"fieldMask": "campaign.id", "requestId": "req-2"}
@@ -213,7 +260,9 @@ class FakeGoogleAds:
         if source == "customer":
             return [{"customer": self.customers[cid]}]
         if source == "customer_client":
-            return [{"customerClient": self.customers[child]} for child in self.managed.get(cid, [])]
+            return [
+                {"customerClient": self.customers[child]} for child in self.managed.get(cid, [])
+            ]
         if source == "geo_target_constant":
             wanted = re.findall(r"\d+", query.split("IN", 1)[1])
             return [
@@ -243,9 +292,13 @@ class FakeGoogleAds:
             ]
         if source == "ad_group":
             return [
-                {"adGroup": {k: v for k, v in g.items() if k not in {"customer", "campaign"}}, "campaign": {"id": g["campaign"]}}
+                {
+                    "adGroup": {k: v for k, v in g.items() if k not in {"customer", "campaign"}},
+                    "campaign": {"id": g["campaign"]},
+                }
                 for g in self.ad_groups.values()
-                if g["customer"] == cid and (not only_campaign or g["campaign"] == only_campaign.group(1))
+                if g["customer"] == cid
+                and (not only_campaign or g["campaign"] == only_campaign.group(1))
                 and g["status"] != "REMOVED"
             ]
         if source == "ad_group_ad":
@@ -253,7 +306,9 @@ class FakeGoogleAds:
         raise ValueError(f"fake does not know {source}")
 
     def mutate(self, request: Request, cid: str, service: str) -> Response:
-        if denied := self._auth_error(request, stream=False) or self._customer_error(request, cid, stream=False):
+        if denied := self._auth_error(request, stream=False) or self._customer_error(
+            request, cid, stream=False
+        ):
             return denied
         body = json.loads(request.data)
         self.mutations.append((service, body))
@@ -267,7 +322,11 @@ class FakeGoogleAds:
             update = dict(operation["update"])
             name = update.pop("resourceName")
             object_id = name.rsplit("/", 1)[-1]
-            table = {"campaigns": self.campaigns, "campaignBudgets": self.budgets, "adGroups": self.ad_groups}[service]
+            table = {
+                "campaigns": self.campaigns,
+                "campaignBudgets": self.budgets,
+                "adGroups": self.ad_groups,
+            }[service]
             for path in operation["updateMask"].split(","):
                 head = path.split(".", 1)[0]
                 table[object_id][head] = update[head]
@@ -275,7 +334,9 @@ class FakeGoogleAds:
         return json_response({"results": results})
 
     def mutate_all(self, request: Request, cid: str) -> Response:
-        if denied := self._auth_error(request, stream=False) or self._customer_error(request, cid, stream=False):
+        if denied := self._auth_error(request, stream=False) or self._customer_error(
+            request, cid, stream=False
+        ):
             return denied
         body = json.loads(request.data)
         self.mutations.append(("googleAds", body))
@@ -294,14 +355,26 @@ class FakeGoogleAds:
                 campaign_id = str(next(self.ids))
                 create["campaignBudget"] = temporary[create["campaignBudget"]]
                 strategy = next(
-                    (s for key, s in (("manualCpc", "MANUAL_CPC"), ("targetCpa", "TARGET_CPA"),
-                                      ("targetRoas", "TARGET_ROAS"), ("maximizeConversions", "MAXIMIZE_CONVERSIONS"))
-                     if key in create),
+                    (
+                        s
+                        for key, s in (
+                            ("manualCpc", "MANUAL_CPC"),
+                            ("targetCpa", "TARGET_CPA"),
+                            ("targetRoas", "TARGET_ROAS"),
+                            ("maximizeConversions", "MAXIMIZE_CONVERSIONS"),
+                        )
+                        if key in create
+                    ),
                     "UNSPECIFIED",
                 )
                 self.campaigns[campaign_id] = {
-                    **create, "customer": cid, "id": campaign_id, "biddingStrategyType": strategy,
+                    **create,
+                    "customer": cid,
+                    "id": campaign_id,
+                    "biddingStrategyType": strategy,
                     "resourceName": f"customers/{cid}/campaigns/{campaign_id}",
                 }
-                responses.append({"campaignResult": {"resourceName": f"customers/{cid}/campaigns/{campaign_id}"}})
+                responses.append(
+                    {"campaignResult": {"resourceName": f"customers/{cid}/campaigns/{campaign_id}"}}
+                )
         return json_response({"mutateOperationResponses": responses})

@@ -22,7 +22,13 @@ from integrations.clients.errors import (
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.google.connector import GoogleAdsConnector
-from integrations.records import CampaignSpec, CampaignUpdate, MetricLevel, SegmentDimension, TokenSet
+from integrations.records import (
+    CampaignSpec,
+    CampaignUpdate,
+    MetricLevel,
+    SegmentDimension,
+    TokenSet,
+)
 from integrations.registry import get_connector_class
 from tests.integrations.conftest import FakeClock, assert_no_secrets
 from tests.integrations.fakes import json_response, slow_response
@@ -83,15 +89,21 @@ def make_connector(
 
 
 @pytest.fixture
-def connector(ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock) -> GoogleAdsConnector:
+def connector(
+    ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock
+) -> GoogleAdsConnector:
     return make_connector(ads, limiter, clock)
 
 
 def seed_campaigns(ads: FakeGoogleAds) -> None:
     ads.add_campaign("1234567890", "11", budget_micros="25500000", name="Brand search")
     ads.add_campaign(
-        "1234567890", "12", status="PAUSED", advertisingChannelType="DISPLAY",
-        biddingStrategyType="TARGET_CPA", targetCpa={"targetCpaMicros": "12000000"},
+        "1234567890",
+        "12",
+        status="PAUSED",
+        advertisingChannelType="DISPLAY",
+        biddingStrategyType="TARGET_CPA",
+        targetCpa={"targetCpaMicros": "12000000"},
     )
     ads.add_campaign("1234567890", "13", status="REMOVED", advertisingChannelType="VIDEO")
     ads.add_ad_group("1234567890", "21", "11")
@@ -100,7 +112,10 @@ def seed_campaigns(ads: FakeGoogleAds) -> None:
 
 def metric_row(campaign_id: str, day: dt.date, **extra: object) -> dict[str, object]:
     return {
-        "campaign": {"resourceName": f"customers/1234567890/campaigns/{campaign_id}", "id": campaign_id},
+        "campaign": {
+            "resourceName": f"customers/1234567890/campaigns/{campaign_id}",
+            "id": campaign_id,
+        },
         "segments": {"date": day.isoformat()},
         "metrics": {
             "impressions": "1000",
@@ -118,7 +133,9 @@ def test_google_is_registered_under_its_platform_slug() -> None:
     assert get_connector_class("google") is GoogleAdsConnector
 
 
-def test_authorization_url_asks_for_offline_access_to_adwords(connector: GoogleAdsConnector) -> None:
+def test_authorization_url_asks_for_offline_access_to_adwords(
+    connector: GoogleAdsConnector,
+) -> None:
     url = connector.authorization_url(state="s-9", redirect_uri="https://app.example/cb")
     query = parse_qs(urlsplit(url).query)
     assert urlsplit(url).path == "/o/oauth2/v2/auth"
@@ -129,7 +146,10 @@ def test_authorization_url_asks_for_offline_access_to_adwords(connector: GoogleA
 
 
 def test_code_exchange_returns_access_and_refresh_tokens(
-    ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock, capture_logs: pytest.LogCaptureFixture
+    ads: FakeGoogleAds,
+    limiter: InProcessRateLimiter,
+    clock: FakeClock,
+    capture_logs: pytest.LogCaptureFixture,
 ) -> None:
     connector = make_connector(ads, limiter, clock, token=TokenSet(access_token=""))
 
@@ -175,7 +195,8 @@ def test_a_token_about_to_expire_is_refreshed_before_the_call(
     ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock
 ) -> None:
     soon = TokenSet(
-        access_token=INITIAL, refresh_token=REFRESH_TOKEN,
+        access_token=INITIAL,
+        refresh_token=REFRESH_TOKEN,
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
     )
     connector = make_connector(ads, limiter, clock, token=soon)
@@ -219,12 +240,20 @@ def test_campaigns_come_from_a_search_stream_in_micros(
 
     assert set(campaigns) == {"11", "12", "13"}
     brand = campaigns["11"]
-    assert (brand.status, brand.objective, brand.bid_strategy) == ("active", "traffic", "manual_cpc")
+    assert (brand.status, brand.objective, brand.bid_strategy) == (
+        "active",
+        "traffic",
+        "manual_cpc",
+    )
     assert brand.daily_budget == Decimal("25.5")
     assert brand.start_date == dt.date(2026, 3, 1)
     assert brand.account_external_id == "1234567890"
     display = campaigns["12"]
-    assert (display.status, display.objective, display.bid_strategy) == ("paused", "awareness", "target_cpa")
+    assert (display.status, display.objective, display.bid_strategy) == (
+        "paused",
+        "awareness",
+        "target_cpa",
+    )
     assert display.bid_amount == Decimal(12)
     assert campaigns["13"].status == "archived"
     [call] = ads.http.calls("POST", STREAM)
@@ -239,7 +268,8 @@ def test_a_batch_the_stream_repeats_yields_no_duplicate(
     seed_campaigns(ads)
     rows = [ads._campaign_row(ads.campaigns[cid]) for cid in ("11", "12", "13")]
     ads.http.inject(
-        "POST", STREAM,
+        "POST",
+        STREAM,
         json_response([{"results": rows[:2]}, {"results": rows[:2]}, {"results": rows[2:]}]),
     )
 
@@ -252,14 +282,24 @@ def test_ad_groups_and_ads_map_bids_and_responsive_search_ads(
     ads: FakeGoogleAds, connector: GoogleAdsConnector
 ) -> None:
     seed_campaigns(ads)
-    ads.ads = [{
-        "adGroupAd": {"status": "PAUSED", "ad": {
-            "id": "31", "type": "RESPONSIVE_SEARCH_AD", "finalUrls": ["https://shop.example"],
-            "responsiveSearchAd": {"headlines": [{"text": "Fast shoes"}, {"text": "Free returns"}],
-                                   "descriptions": [{"text": "Order today."}]},
-        }},
-        "adGroup": {"id": "21"}, "campaign": {"id": "11"},
-    }]
+    ads.ads = [
+        {
+            "adGroupAd": {
+                "status": "PAUSED",
+                "ad": {
+                    "id": "31",
+                    "type": "RESPONSIVE_SEARCH_AD",
+                    "finalUrls": ["https://shop.example"],
+                    "responsiveSearchAd": {
+                        "headlines": [{"text": "Fast shoes"}, {"text": "Free returns"}],
+                        "descriptions": [{"text": "Order today."}],
+                    },
+                },
+            },
+            "adGroup": {"id": "21"},
+            "campaign": {"id": "11"},
+        }
+    ]
 
     groups = {g.external_id: g for g in connector.list_ad_groups("1234567890")}
     [ad] = connector.list_ads("1234567890")
@@ -268,15 +308,23 @@ def test_ad_groups_and_ads_map_bids_and_responsive_search_ads(
     assert groups["21"].campaign_external_id == "11"
     assert (ad.external_id, ad.ad_group_external_id, ad.status) == ("31", "21", "paused")
     assert ad.creative is not None
-    assert (ad.creative.headline, ad.creative.body, ad.creative.format) == ("Fast shoes", "Order today.", "text")
+    assert (ad.creative.headline, ad.creative.body, ad.creative.format) == (
+        "Fast shoes",
+        "Order today.",
+        "text",
+    )
 
 
 def test_create_campaign_creates_budget_and_campaign_in_one_atomic_mutate(
     ads: FakeGoogleAds, connector: GoogleAdsConnector
 ) -> None:
     spec = CampaignSpec(
-        name="Launch", objective="traffic", daily_budget=Decimal("30.25"), bid_strategy="manual_cpc",
-        start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 4, 30),
+        name="Launch",
+        objective="traffic",
+        daily_budget=Decimal("30.25"),
+        bid_strategy="manual_cpc",
+        start_date=dt.date(2026, 4, 1),
+        end_date=dt.date(2026, 4, 30),
     )
 
     campaign = connector.create_campaign("1234567890", spec)
@@ -291,26 +339,38 @@ def test_create_campaign_creates_budget_and_campaign_in_one_atomic_mutate(
     assert created["manualCpc"] == {}
     assert created["startDateTime"] == "2026-04-01 00:00:00"
     assert created["containsEuPoliticalAdvertising"] == "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING"
-    assert (campaign.name, campaign.status, campaign.daily_budget) == ("Launch", "paused", Decimal("30.25"))
+    assert (campaign.name, campaign.status, campaign.daily_budget) == (
+        "Launch",
+        "paused",
+        Decimal("30.25"),
+    )
     assert campaign.end_date == dt.date(2026, 4, 30)
 
 
-def test_a_create_is_never_retried_after_unavailable(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_a_create_is_never_retried_after_unavailable(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     path = f"/{VERSION}/customers/1234567890/googleAds:mutate"
     ads.http.inject("POST", path, ads_error("UNAVAILABLE", 503, "internalError", "TRANSIENT_ERROR"))
 
     with pytest.raises(PlatformUnavailable):
-        connector.create_campaign("1234567890", CampaignSpec(name="x", objective="traffic", daily_budget=Decimal(5)))
+        connector.create_campaign(
+            "1234567890", CampaignSpec(name="x", objective="traffic", daily_budget=Decimal(5))
+        )
 
     assert len(ads.http.calls("POST", path)) == 1
     assert ads.campaigns == {}
 
 
-def test_pause_and_budget_change_round_trip(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_pause_and_budget_change_round_trip(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     seed_campaigns(ads)
 
     paused = connector.update_campaign("1234567890", "11", CampaignUpdate(status="paused"))
-    resized = connector.update_campaign("1234567890", "11", CampaignUpdate(daily_budget=Decimal("80")))
+    resized = connector.update_campaign(
+        "1234567890", "11", CampaignUpdate(daily_budget=Decimal("80"))
+    )
 
     assert paused.status == "paused"
     assert resized.daily_budget == Decimal(80)
@@ -321,10 +381,14 @@ def test_pause_and_budget_change_round_trip(ads: FakeGoogleAds, connector: Googl
     assert budget_body["operations"][0]["update"]["amountMicros"] == "80000000"
 
 
-def test_a_manual_cpc_bid_goes_to_every_ad_group(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_a_manual_cpc_bid_goes_to_every_ad_group(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     seed_campaigns(ads)
 
-    campaign = connector.update_campaign("1234567890", "11", CampaignUpdate(bid_amount=Decimal("2.35")))
+    campaign = connector.update_campaign(
+        "1234567890", "11", CampaignUpdate(bid_amount=Decimal("2.35"))
+    )
 
     [(service, body)] = ads.mutations
     assert service == "adGroups"
@@ -332,13 +396,18 @@ def test_a_manual_cpc_bid_goes_to_every_ad_group(ads: FakeGoogleAds, connector: 
     assert campaign.bid_amount == Decimal("2.35")
 
 
-def test_a_target_cpa_bid_changes_the_campaign_target(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_a_target_cpa_bid_changes_the_campaign_target(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     seed_campaigns(ads)
 
     campaign = connector.update_campaign("1234567890", "12", CampaignUpdate(bid_amount=Decimal(15)))
 
     [(service, body)] = ads.mutations
-    assert (service, body["operations"][0]["updateMask"]) == ("campaigns", "targetCpa.targetCpaMicros")
+    assert (service, body["operations"][0]["updateMask"]) == (
+        "campaigns",
+        "targetCpa.targetCpaMicros",
+    )
     assert campaign.bid_amount == Decimal(15)
 
 
@@ -354,40 +423,77 @@ def test_archive_removes_the_campaign(ads: FakeGoogleAds, connector: GoogleAdsCo
 def test_daily_campaign_metrics_query_segments_date_and_convert_micros(
     ads: FakeGoogleAds, connector: GoogleAdsConnector
 ) -> None:
-    ads.report_rows["campaign"] = [metric_row("11", DAY), metric_row("11", DAY + dt.timedelta(days=1)),
-                                   metric_row("11", DAY + dt.timedelta(days=5))]
+    ads.report_rows["campaign"] = [
+        metric_row("11", DAY),
+        metric_row("11", DAY + dt.timedelta(days=1)),
+        metric_row("11", DAY + dt.timedelta(days=5)),
+    ]
 
-    metrics = list(connector.daily_metrics(
-        "1234567890", start=DAY, end=DAY + dt.timedelta(days=1), level=MetricLevel.CAMPAIGN
-    ))
+    metrics = list(
+        connector.daily_metrics(
+            "1234567890", start=DAY, end=DAY + dt.timedelta(days=1), level=MetricLevel.CAMPAIGN
+        )
+    )
 
     assert [m.date for m in metrics] == [DAY, DAY + dt.timedelta(days=1)]
     first = metrics[0]
     assert (first.impressions, first.clicks, first.spend) == (1000, 50, Decimal("12.345678"))
-    assert (first.conversions, first.conversion_value, first.video_views) == (Decimal("2.5"), Decimal("99.9"), 7)
+    assert (first.conversions, first.conversion_value, first.video_views) == (
+        Decimal("2.5"),
+        Decimal("99.9"),
+        7,
+    )
     query = ads.queries[-1][1]
     assert "segments.date BETWEEN '2026-03-02' AND '2026-03-03'" in query
     assert "metrics.cost_micros" in query
 
 
-def test_daily_ad_metrics_come_from_ad_group_ad(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_daily_ad_metrics_come_from_ad_group_ad(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     ads.report_rows["ad_group_ad"] = [
         metric_row("11", DAY, adGroup={"id": "21"}, adGroupAd={"ad": {"id": "31"}}),
     ]
 
     [metric] = connector.daily_metrics("1234567890", start=DAY, end=DAY, level=MetricLevel.AD)
 
-    assert (metric.campaign_external_id, metric.ad_group_external_id, metric.ad_external_id) == ("11", "21", "31")
+    assert (metric.campaign_external_id, metric.ad_group_external_id, metric.ad_external_id) == (
+        "11",
+        "21",
+        "31",
+    )
 
 
-def test_age_segments_are_summed_across_ad_groups(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
+def test_age_segments_are_summed_across_ad_groups(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
     ads.report_rows["age_range_view"] = [
-        metric_row("11", DAY, adGroup={"id": "21"}, adGroupCriterion={"ageRange": {"type": "AGE_RANGE_25_34"}}),
-        metric_row("11", DAY, adGroup={"id": "22"}, adGroupCriterion={"ageRange": {"type": "AGE_RANGE_25_34"}}),
-        metric_row("11", DAY, adGroup={"id": "21"}, adGroupCriterion={"ageRange": {"type": "AGE_RANGE_65_UP"}}),
+        metric_row(
+            "11",
+            DAY,
+            adGroup={"id": "21"},
+            adGroupCriterion={"ageRange": {"type": "AGE_RANGE_25_34"}},
+        ),
+        metric_row(
+            "11",
+            DAY,
+            adGroup={"id": "22"},
+            adGroupCriterion={"ageRange": {"type": "AGE_RANGE_25_34"}},
+        ),
+        metric_row(
+            "11",
+            DAY,
+            adGroup={"id": "21"},
+            adGroupCriterion={"ageRange": {"type": "AGE_RANGE_65_UP"}},
+        ),
     ]
 
-    segments = {s.value: s for s in connector.segment_metrics("1234567890", start=DAY, end=DAY, dimension=SegmentDimension.AGE)}
+    segments = {
+        s.value: s
+        for s in connector.segment_metrics(
+            "1234567890", start=DAY, end=DAY, dimension=SegmentDimension.AGE
+        )
+    }
 
     assert set(segments) == {"25-34", "65+"}
     assert segments["25-34"].impressions == 2000
@@ -399,19 +505,38 @@ def test_country_segments_resolve_geo_targets_to_country_codes(
 ) -> None:
     ads.geo_constants = {"2840": "US", "2276": "DE"}
     ads.report_rows["geographic_view"] = [
-        metric_row("11", DAY, geographicView={"countryCriterionId": "2840", "locationType": "LOCATION_OF_PRESENCE"}),
-        metric_row("11", DAY, geographicView={"countryCriterionId": "2276", "locationType": "LOCATION_OF_PRESENCE"}),
+        metric_row(
+            "11",
+            DAY,
+            geographicView={"countryCriterionId": "2840", "locationType": "LOCATION_OF_PRESENCE"},
+        ),
+        metric_row(
+            "11",
+            DAY,
+            geographicView={"countryCriterionId": "2276", "locationType": "LOCATION_OF_PRESENCE"},
+        ),
     ]
 
-    values = [s.value for s in connector.segment_metrics("1234567890", start=DAY, end=DAY, dimension=SegmentDimension.COUNTRY)]
+    values = [
+        s.value
+        for s in connector.segment_metrics(
+            "1234567890", start=DAY, end=DAY, dimension=SegmentDimension.COUNTRY
+        )
+    ]
 
     assert sorted(values) == ["DE", "US"]
 
 
-def test_device_segments_use_the_device_segment(ads: FakeGoogleAds, connector: GoogleAdsConnector) -> None:
-    ads.report_rows["campaign:device"] = [metric_row("11", DAY, segments={"date": DAY.isoformat(), "device": "MOBILE"})]
+def test_device_segments_use_the_device_segment(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    ads.report_rows["campaign:device"] = [
+        metric_row("11", DAY, segments={"date": DAY.isoformat(), "device": "MOBILE"})
+    ]
 
-    [segment] = connector.segment_metrics("1234567890", start=DAY, end=DAY, dimension=SegmentDimension.DEVICE)
+    [segment] = connector.segment_metrics(
+        "1234567890", start=DAY, end=DAY, dimension=SegmentDimension.DEVICE
+    )
 
     assert (segment.dimension, segment.value) == (SegmentDimension.DEVICE, "mobile")
 
@@ -422,10 +547,19 @@ def test_device_segments_use_the_device_segment(ads: FakeGoogleAds, connector: G
 def test_resource_exhausted_waits_the_retry_delay_then_succeeds(
     ads: FakeGoogleAds, connector: GoogleAdsConnector, clock: FakeClock
 ) -> None:
-    ads.http.inject("POST", STREAM, ads_error(
-        "RESOURCE_EXHAUSTED", 429, "quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED",
-        "Too many requests. Retry in 30 seconds.", retry_delay="30s", stream=True,
-    ))
+    ads.http.inject(
+        "POST",
+        STREAM,
+        ads_error(
+            "RESOURCE_EXHAUSTED",
+            429,
+            "quotaError",
+            "RESOURCE_TEMPORARILY_EXHAUSTED",
+            "Too many requests. Retry in 30 seconds.",
+            retry_delay="30s",
+            stream=True,
+        ),
+    )
     started = clock.now
 
     account = connector.get_account("1234567890")
@@ -438,10 +572,19 @@ def test_resource_exhausted_waits_the_retry_delay_then_succeeds(
 def test_an_exhausted_daily_quota_blocks_instead_of_hammering(
     ads: FakeGoogleAds, connector: GoogleAdsConnector, limiter: InProcessRateLimiter
 ) -> None:
-    ads.http.inject("POST", STREAM, ads_error(
-        "RESOURCE_EXHAUSTED", 429, "quotaError", "RESOURCE_EXHAUSTED",
-        "Number of operations for basic access has been exceeded.", retry_delay="7200s", stream=True,
-    ))
+    ads.http.inject(
+        "POST",
+        STREAM,
+        ads_error(
+            "RESOURCE_EXHAUSTED",
+            429,
+            "quotaError",
+            "RESOURCE_EXHAUSTED",
+            "Number of operations for basic access has been exceeded.",
+            retry_delay="7200s",
+            stream=True,
+        ),
+    )
 
     with pytest.raises(QuotaExhausted) as caught:
         connector.get_account("1234567890")
@@ -478,7 +621,9 @@ def test_a_token_expiring_mid_listing_is_refreshed_once_and_the_listing_goes_on(
 def test_a_token_rejected_again_after_refresh_is_not_refreshed_twice(
     ads: FakeGoogleAds, connector: GoogleAdsConnector
 ) -> None:
-    rejected = ads_error("UNAUTHENTICATED", 401, "authenticationError", "OAUTH_TOKEN_REVOKED", stream=True)
+    rejected = ads_error(
+        "UNAUTHENTICATED", 401, "authenticationError", "OAUTH_TOKEN_REVOKED", stream=True
+    )
     ads.http.inject("POST", STREAM, rejected, times=3)
 
     with pytest.raises(AuthExpired):
@@ -519,7 +664,9 @@ def test_transient_failures_are_retried(
     assert len(ads.http.calls("POST", STREAM)) == 2
 
 
-def test_a_timeout_is_retried(ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock) -> None:
+def test_a_timeout_is_retried(
+    ads: FakeGoogleAds, limiter: InProcessRateLimiter, clock: FakeClock
+) -> None:
     connector = make_connector(ads, limiter, clock, timeout=0.2)
     ads.http.inject("POST", STREAM, slow_response(0.5, json_response([])))
 
@@ -530,9 +677,18 @@ def test_a_timeout_is_retried(ads: FakeGoogleAds, limiter: InProcessRateLimiter,
 def test_a_bad_query_is_an_invalid_request_and_not_retried(
     ads: FakeGoogleAds, connector: GoogleAdsConnector
 ) -> None:
-    ads.http.inject("POST", STREAM, ads_error(
-        "INVALID_ARGUMENT", 400, "queryError", "UNRECOGNIZED_FIELD", "Unrecognized field", stream=True,
-    ))
+    ads.http.inject(
+        "POST",
+        STREAM,
+        ads_error(
+            "INVALID_ARGUMENT",
+            400,
+            "queryError",
+            "UNRECOGNIZED_FIELD",
+            "Unrecognized field",
+            stream=True,
+        ),
+    )
 
     with pytest.raises(InvalidRequest) as caught:
         list(connector.list_campaigns("1234567890"))
