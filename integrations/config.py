@@ -8,6 +8,7 @@ and paths exactly as on the real host.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -31,5 +32,5 @@ class PlatformConfig:
 
 def get_platform_config(platform: str) -> PlatformConfig:
     """The configuration for `platform` (a vocabulary.Platform value or "sandbox")."""
-    entry = settings.ADPLATFORM_PLATFORMS[platform]
+    entry: dict[str, Any] = settings.ADPLATFORM_PLATFORMS[platform]
     return PlatformConfig(platform=platform, **entry)

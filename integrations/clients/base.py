@@ -151,6 +151,10 @@ class HttpApiClient:
                     raise PlatformUnavailable("timed out", platform=self.platform) from None
                 except requests.ConnectionError:
                     raise PlatformUnavailable("connection failed", platform=self.platform) from None
+                except requests.RequestException as exc:  # e.g. a body cut off mid-transfer
+                    raise PlatformUnavailable(
+                        f"transport error ({type(exc).__name__})", platform=self.platform
+                    ) from None
                 self.observe_rate_limits(response)
                 payload = self._decode(response)
                 self.raise_for_error(response, payload)
@@ -161,15 +165,19 @@ class HttpApiClient:
                 refreshed = True
                 continue
             except RetryablePlatformError as exc:
-                self._log(method, url, None, started, waited, error=exc)
+                self._log(method, url, exc.status_code, started, waited, error=exc)
+                told_to_wait = isinstance(exc, RateLimited) and exc.retry_after is not None
+                if told_to_wait:
+                    # Hold every caller of this key back, whether or not we retry ourselves.
+                    self.rate_limiter.block(key, seconds=float(exc.retry_after or 0))
                 if not idempotent or attempt >= self.max_attempts:
                     raise
-                delay = self._backoff(attempt, exc.retry_after)
-                if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                    self.rate_limiter.block(key, seconds=exc.retry_after)
-                    if exc.retry_after > self.max_inline_wait:
+                if told_to_wait:
+                    if (exc.retry_after or 0) > self.max_inline_wait:
                         raise  # every worker now waits on the limiter; the task reschedules
-                    delay = 0.0  # the limiter now holds every caller back, including us
+                    delay = 0.0  # the limiter's block paces our own retry too
+                else:
+                    delay = self._backoff(attempt, exc.retry_after)
                 self._sleep(delay)
                 continue
             self._log(method, url, response.status_code, started, waited)

@@ -11,7 +11,9 @@ from integrations.clients.ratelimit_redis import RedisRateLimiter
 from tests.integrations.conftest import FakeClock
 
 
-def test_a_burst_passes_at_once_and_the_rest_is_paced(clock: FakeClock, limiter: InProcessRateLimiter) -> None:
+def test_a_burst_passes_at_once_and_the_rest_is_paced(
+    clock: FakeClock, limiter: InProcessRateLimiter
+) -> None:
     waits = [limiter.acquire("k", rate=2.0, burst=3) for _ in range(7)]
 
     assert waits[:3] == [0.0, 0.0, 0.0]
@@ -27,7 +29,9 @@ def test_keys_are_paced_independently(limiter: InProcessRateLimiter) -> None:
     assert limiter.try_acquire("a", rate=1.0, burst=1) > 0
 
 
-def test_a_block_holds_every_call_until_it_ends(clock: FakeClock, limiter: InProcessRateLimiter) -> None:
+def test_a_block_holds_every_call_until_it_ends(
+    clock: FakeClock, limiter: InProcessRateLimiter
+) -> None:
     limiter.block("k", seconds=90)
     limiter.block("k", seconds=10)  # a shorter block never shortens a longer one
 
@@ -36,7 +40,9 @@ def test_a_block_holds_every_call_until_it_ends(clock: FakeClock, limiter: InPro
     assert limiter.blocked_for("k") == 0
 
 
-def test_float_refills_never_spin_on_a_fake_clock(clock: FakeClock, limiter: InProcessRateLimiter) -> None:
+def test_float_refills_never_spin_on_a_fake_clock(
+    clock: FakeClock, limiter: InProcessRateLimiter
+) -> None:
     # Rates like 3/s leave 0.99999... tokens; each wait must still move the clock.
     for _ in range(200):
         limiter.acquire("k", rate=3.0, burst=1)

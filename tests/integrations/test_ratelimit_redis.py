@@ -31,10 +31,14 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 def worker(redis_url: str, prefix: str, clock: FakeClock) -> RedisRateLimiter:
     """A limiter as one worker process would build it (its own connection)."""
-    return RedisRateLimiter(redis.Redis.from_url(redis_url), prefix=prefix, clock=clock, sleep=clock.sleep)
+    return RedisRateLimiter(
+        redis.Redis.from_url(redis_url), prefix=prefix, clock=clock, sleep=clock.sleep
+    )
 
 
-def test_two_workers_together_get_only_one_burst(redis_url: str, prefix: str, clock: FakeClock) -> None:
+def test_two_workers_together_get_only_one_burst(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
     first, second = worker(redis_url, prefix, clock), worker(redis_url, prefix, clock)
 
     granted = [
@@ -47,7 +51,9 @@ def test_two_workers_together_get_only_one_burst(redis_url: str, prefix: str, cl
     assert first.try_acquire("meta:act_1", rate=RATE, burst=BURST) > 0
 
 
-def test_two_workers_never_exceed_the_rate_over_time(redis_url: str, prefix: str, clock: FakeClock) -> None:
+def test_two_workers_never_exceed_the_rate_over_time(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
     first, second = worker(redis_url, prefix, clock), worker(redis_url, prefix, clock)
     grants: list[float] = []
 
@@ -65,7 +71,9 @@ def test_two_workers_never_exceed_the_rate_over_time(redis_url: str, prefix: str
     assert grants[-1] - grants[0] >= (40 - BURST) / RATE - 1e-6
 
 
-def test_concurrent_workers_cannot_both_take_the_last_call(redis_url: str, prefix: str, clock: FakeClock) -> None:
+def test_concurrent_workers_cannot_both_take_the_last_call(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
     granted: list[bool] = []
     lock = threading.Lock()
 
@@ -86,7 +94,9 @@ def test_concurrent_workers_cannot_both_take_the_last_call(redis_url: str, prefi
     assert len(granted) == 100
 
 
-def test_a_block_set_by_one_worker_holds_the_other(redis_url: str, prefix: str, clock: FakeClock) -> None:
+def test_a_block_set_by_one_worker_holds_the_other(
+    redis_url: str, prefix: str, clock: FakeClock
+) -> None:
     first, second = worker(redis_url, prefix, clock), worker(redis_url, prefix, clock)
 
     first.block("meta:act_9", seconds=300)

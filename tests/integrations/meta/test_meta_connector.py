@@ -17,6 +17,7 @@ from integrations.clients.errors import (
     MalformedResponse,
     PlatformUnavailable,
     QuotaExhausted,
+    RateLimited,
 )
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
@@ -653,3 +654,21 @@ def test_a_token_expiring_mid_listing_stops_the_listing_with_auth_expired(
     assert len(graph.http.calls("GET", f"/{VERSION}/act_123/campaigns")) == 2
     assert caught.value.code == 190
     assert_no_secrets(capture_logs, [LONG_TOKEN, APP_SECRET], str(caught.value), repr(caught.value))
+
+
+def test_a_rate_limited_create_is_not_retried_but_holds_the_account_back(
+    graph: FakeGraph, connector: MetaConnector, limiter: InProcessRateLimiter
+) -> None:
+    path = f"/{VERSION}/act_123/campaigns"
+    graph.http.inject(
+        "POST", path, graph_error(613, "Calls to this api have exceeded the rate limit.")
+    )
+
+    with pytest.raises(RateLimited) as caught:
+        connector.create_campaign(
+            "123", CampaignSpec(name="Once", objective="traffic", daily_budget=Decimal(10))
+        )
+
+    assert caught.value.retry_after == 60
+    assert len(graph.http.calls("POST", path)) == 1
+    assert limiter.blocked_for("meta:act_123") == 60
