@@ -12,7 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
+import requests
+
 from integrations.clients.errors import NotSupported
+from integrations.clients.ratelimit import RateLimiter
 from integrations.config import PlatformConfig
 from integrations.records import (
     CampaignSpec,
@@ -43,12 +46,21 @@ class AdsConnector(abc.ABC):
         token: TokenSet | None = None,
         on_token_refreshed: TokenCallback | None = None,
         extra: dict[str, str] | None = None,
+        session: requests.Session | None = None,
+        rate_limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
         self.token = token
         self.on_token_refreshed = on_token_refreshed
         # Platform-specific connection data, e.g. Google's login-customer-id.
         self.extra = extra or {}
+        # Transport seams: a pooled session, the shared limiter and the sleep used between
+        # retries. None means the defaults (a new session, get_rate_limiter(), time.sleep);
+        # tests pass a limiter on a fake clock and a no-op sleep.
+        self.session = session
+        self.rate_limiter = rate_limiter
+        self.sleep = sleep
 
     def now(self) -> dt.datetime:
         """The platform's clock: what "today" is in an account's time zone. A simulated

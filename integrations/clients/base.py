@@ -9,9 +9,11 @@ Providers subclass it and override the hooks at the bottom.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
@@ -26,12 +28,30 @@ from integrations.clients.errors import (
     PaginationTruncated,
     PermissionDenied,
     PlatformUnavailable,
+    QuotaExhausted,
     RateLimited,
     RetryablePlatformError,
 )
 from integrations.clients.ratelimit import RateLimiter, get_rate_limiter
 
 logger = logging.getLogger("integrations.http")
+
+
+class _RedactQueryStrings(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included; some platforms
+    take secrets there (Meta's and TikTok's OAuth calls), so cut query strings out."""
+
+    _query = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = self._query.sub("?[redacted]", message)
+            record.args = ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactQueryStrings())
 
 Json = Any
 
@@ -46,6 +66,10 @@ class HttpApiClient:
     # Steady pace per rate-limit key; providers set their platform's documented limits.
     rate_per_second: ClassVar[float] = 10.0
     burst: ClassVar[int] = 10
+    # A worker waits inline for a rate-limit block up to this long; a longer block (a
+    # platform quota, e.g. Meta's estimated_time_to_regain_access) is raised as
+    # QuotaExhausted so the task layer reschedules instead of holding a worker.
+    max_inline_wait: ClassVar[float] = 120.0
 
     def __init__(
         self,
@@ -54,13 +78,15 @@ class HttpApiClient:
         timeout: float | None = None,
         session: requests.Session | None = None,
         rate_limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.request_timeout = timeout if timeout is not None else self.timeout
         self.session = session or self._new_session()
         self.rate_limiter = rate_limiter or get_rate_limiter()
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
+        # The limiter key of the call in flight, for observe_rate_limits/raise_for_error.
+        self.current_rate_limit_key = ""
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -82,22 +108,26 @@ class HttpApiClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         authenticated: bool = True,
+        rate_limit_key: str | None = None,
     ) -> Json:
         """Send one API call and return its decoded JSON (None for an empty body).
 
         `idempotent` defaults to True for GET/DELETE/PUT; a create (POST) is retried only
         when the caller says it is safe (e.g. it carries an idempotency key).
+        `rate_limit_key` paces this call under a narrower key than `rate_limit_key()`
+        (e.g. one ad account); keys from `shared_rate_limit_keys()` are honoured as well.
         """
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "DELETE", "PUT"}
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        key = rate_limit_key or self.rate_limit_key()
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
-            waited = self.rate_limiter.acquire(
-                self.rate_limit_key(), rate=self.rate_per_second, burst=self.burst
-            )
+            self.current_rate_limit_key = key
+            waited = self._wait_for_blocks(key)
+            waited += self.rate_limiter.acquire(key, rate=self.rate_per_second, burst=self.burst)
             all_headers = dict(self.default_headers())
             if authenticated:
                 all_headers.update(self.auth_headers(method, url, params))
@@ -115,10 +145,16 @@ class HttpApiClient:
                         timeout=self.request_timeout,
                         auth=self.request_auth() if authenticated else None,
                     )
-                except requests.Timeout as exc:
-                    raise PlatformUnavailable("timed out", platform=self.platform) from exc
-                except requests.ConnectionError as exc:
-                    raise PlatformUnavailable("connection failed", platform=self.platform) from exc
+                # `from None`: the requests exception's text holds the full URL, and query
+                # strings may carry tokens or client secrets (Meta's OAuth calls).
+                except requests.Timeout:
+                    raise PlatformUnavailable("timed out", platform=self.platform) from None
+                except requests.ConnectionError:
+                    raise PlatformUnavailable("connection failed", platform=self.platform) from None
+                except requests.RequestException as exc:  # e.g. a body cut off mid-transfer
+                    raise PlatformUnavailable(
+                        f"transport error ({type(exc).__name__})", platform=self.platform
+                    ) from None
                 self.observe_rate_limits(response)
                 payload = self._decode(response)
                 self.raise_for_error(response, payload)
@@ -129,17 +165,44 @@ class HttpApiClient:
                 refreshed = True
                 continue
             except RetryablePlatformError as exc:
-                self._log(method, url, None, started, waited, error=exc)
+                self._log(method, url, exc.status_code, started, waited, error=exc)
+                told_to_wait = isinstance(exc, RateLimited) and exc.retry_after is not None
+                if told_to_wait:
+                    # Hold every caller of this key back, whether or not we retry ourselves.
+                    self.rate_limiter.block(key, seconds=float(exc.retry_after or 0))
                 if not idempotent or attempt >= self.max_attempts:
                     raise
-                delay = self._backoff(attempt, exc.retry_after)
-                if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                    self.rate_limiter.block(self.rate_limit_key(), seconds=exc.retry_after)
-                    delay = 0.0  # the limiter now holds every caller back, including us
+                if told_to_wait:
+                    if (exc.retry_after or 0) > self.max_inline_wait:
+                        raise  # every worker now waits on the limiter; the task reschedules
+                    delay = 0.0  # the limiter's block paces our own retry too
+                else:
+                    delay = self._backoff(attempt, exc.retry_after)
                 self._sleep(delay)
                 continue
             self._log(method, url, response.status_code, started, waited)
             return payload
+
+    def _wait_for_blocks(self, key: str) -> float:
+        """Honour blocks on `key` and the shared keys: wait briefly, or refuse to call.
+
+        Refusing (QuotaExhausted, no request sent) is what keeps a blocked quota from being
+        hammered by every worker that wakes up.
+        """
+        waited = 0.0
+        for block_key in (key, *self.shared_rate_limit_keys()):
+            blocked = self.rate_limiter.blocked_for(block_key)
+            if blocked > self.max_inline_wait:
+                raise QuotaExhausted(
+                    f"rate limit {block_key!r} is blocked for {blocked:.0f}s",
+                    resume_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=blocked),
+                    retry_after=blocked,
+                    platform=self.platform,
+                )
+            if blocked > 0 and block_key != key:  # the limiter itself waits out `key`
+                self._sleep(blocked)
+                waited += blocked
+        return waited
 
     def _decode(self, response: requests.Response) -> Json:
         if not response.content:
@@ -185,7 +248,8 @@ class HttpApiClient:
             "rate_limit_wait_s": round(waited, 3),
         }
         if error is not None:
-            logger.warning("platform call failed: %s %s: %s", method, path, error, extra=extra)
+            message = self.scrub(str(error))
+            logger.warning("platform call failed: %s %s: %s", method, path, message, extra=extra)
         else:
             logger.info("platform call %s %s -> %s", method, path, status, extra=extra)
 
@@ -198,7 +262,22 @@ class HttpApiClient:
                 )
             yield page
 
+    def scrub(self, text: str) -> str:
+        """`text` with every secret this client holds replaced (for messages and logs)."""
+        for secret in self.secret_values():
+            if secret:
+                text = text.replace(secret, "[redacted]")
+        return text
+
     # --- Hooks for providers --------------------------------------------------------
+    def secret_values(self) -> list[str]:
+        """Tokens and client secrets this client sends; `scrub` removes them from text."""
+        return []
+
+    def shared_rate_limit_keys(self) -> tuple[str, ...]:
+        """Keys that gate every call besides its own (e.g. an app-wide usage block)."""
+        return ()
+
     def default_headers(self) -> Mapping[str, str]:
         return {"Accept": "application/json"}
 

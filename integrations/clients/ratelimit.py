@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+_EPSILON = 1e-9
+_MIN_WAIT = 0.001
+
 
 class RateLimiter(Protocol):
     def acquire(self, key: str, *, rate: float, burst: int) -> float:
@@ -57,20 +60,27 @@ class InProcessRateLimiter:
     def acquire(self, key: str, *, rate: float, burst: int) -> float:
         waited = 0.0
         while True:
-            with self._lock:
-                bucket = self._bucket(key, burst)
-                now = self._clock()
-                if bucket.blocked_until > now:
-                    delay = bucket.blocked_until - now
-                else:
-                    bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
-                    bucket.updated = now
-                    if bucket.tokens >= 1:
-                        bucket.tokens -= 1
-                        return waited
-                    delay = (1 - bucket.tokens) / rate
+            delay = self.try_acquire(key, rate=rate, burst=burst)
+            if delay == 0:
+                return waited
             self._sleep(delay)
             waited += delay
+
+    def try_acquire(self, key: str, *, rate: float, burst: int) -> float:
+        """Take a call if one is free now (returns 0), else the seconds until one may be."""
+        with self._lock:
+            bucket = self._bucket(key, burst)
+            now = self._clock()
+            if bucket.blocked_until > now:
+                return bucket.blocked_until - now
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            # The epsilon: refills computed in floats land on 0.99999... and the remaining
+            # wait would be too small to move a clock at all (a busy loop).
+            if bucket.tokens >= 1 - _EPSILON:
+                bucket.tokens = max(0.0, bucket.tokens - 1)
+                return 0.0
+            return max((1 - bucket.tokens) / rate, _MIN_WAIT)
 
     def block(self, key: str, *, seconds: float) -> None:
         with self._lock:
@@ -90,5 +100,19 @@ def get_rate_limiter() -> RateLimiter:
     """The process's limiter (shared through Redis when REDIS_URL is set, see ratelimit_redis)."""
     global _default_limiter
     if _default_limiter is None:
-        _default_limiter = InProcessRateLimiter()
+        from django.conf import settings
+
+        redis_url = getattr(settings, "REDIS_URL", "")
+        if redis_url:
+            from integrations.clients.ratelimit_redis import RedisRateLimiter
+
+            _default_limiter = RedisRateLimiter.from_url(redis_url)
+        else:
+            _default_limiter = InProcessRateLimiter()
     return _default_limiter
+
+
+def reset_rate_limiter() -> None:
+    """Forget the process's limiter (after settings change, e.g. in tests)."""
+    global _default_limiter
+    _default_limiter = None

@@ -209,12 +209,20 @@ def test_low_remaining_calls_slow_the_client_down_before_the_wall(connector, fak
 
 
 def test_zero_remaining_blocks_until_reset(connector, fake, clock):
+    from integrations.clients.errors import QuotaExhausted
+
     fake.account_remaining = 1
+    # Once an answer says 0 are left, a wait this long is not slept inside a worker: the
+    # call is refused locally and the sync pauses the connection until the reset.
+    with pytest.raises(QuotaExhausted) as blocked:
+        for _ in range(3):
+            connector.get_account(ACCOUNT)
+    calls = len(fake.seen)
+    with pytest.raises(QuotaExhausted):
+        connector.get_account(ACCOUNT)
 
-    connector.get_account(ACCOUNT)  # the answer says 0 left for the account
-    connector.get_account(ACCOUNT)
-
-    assert any(s > 800 for s in clock.sleeps)
+    assert blocked.value.retry_after > 800
+    assert len(fake.seen) == calls
 
 
 def test_a_429_waits_for_the_reset_header_then_retries(connector, fake, clock):
