@@ -212,11 +212,15 @@ def test_zero_remaining_blocks_until_reset(connector, fake, clock):
     from integrations.clients.errors import QuotaExhausted
 
     fake.account_remaining = 1
+
     # Once an answer says 0 are left, a wait this long is not slept inside a worker: the
     # call is refused locally and the sync pauses the connection until the reset.
-    with pytest.raises(QuotaExhausted) as blocked:
+    def call_until_refused() -> None:
         for _ in range(3):
             connector.get_account(ACCOUNT)
+
+    with pytest.raises(QuotaExhausted) as blocked:
+        call_until_refused()
     calls = len(fake.seen)
     with pytest.raises(QuotaExhausted):
         connector.get_account(ACCOUNT)
