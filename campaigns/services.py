@@ -7,7 +7,7 @@ will live here too, so every actor goes through one place.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass, fields
 from decimal import Decimal
 from itertools import islice
@@ -18,6 +18,16 @@ from django.utils import timezone
 from campaigns.models import AdAccount, CampaignDailyMetric, DailyMetric
 
 BATCH_SIZE = 2000
+
+DateRanges = dict[int, tuple[dt.date, dt.date]]
+# Coarser rollups owned by downstream apps (analytics' account-day table) register here at
+# start-up; they run in the same transaction, right after the campaign-day rows change.
+ROLLUP_HOOKS: list[Callable[[DateRanges], None]] = []
+
+
+def register_rollup_hook(hook: Callable[[DateRanges], None]) -> None:
+    if hook not in ROLLUP_HOOKS:
+        ROLLUP_HOOKS.append(hook)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,8 @@ def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) ->
                 """,
                 [*ids, start, end],
             )
+        for hook in ROLLUP_HOOKS:
+            hook(date_ranges)
 
 
 def _chunks(
