@@ -61,7 +61,7 @@ from campaigns.models import (
 )
 
 MAX_ROWS = 10_000
-_MONEY: DecimalField[Decimal] = DecimalField(max_digits=24, decimal_places=4)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=24, decimal_places=4)
 
 
 class InvalidMetricQuery(ValueError):
