@@ -181,6 +181,7 @@ def test_rate_comparison_needs_evidence_not_just_a_higher_rate() -> None:
     small = compare_rates(3, 20, 100, 1000)  # 15% vs 10% on 20 clicks
     large = compare_rates(300, 2000, 1000, 10000)  # the same rates on 100x the clicks
 
-    assert small is not None and large is not None
+    assert small is not None
+    assert large is not None
     assert small.confidence < 0.9
     assert large.confidence > 0.99
