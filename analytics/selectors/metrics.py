@@ -60,7 +60,6 @@ from campaigns.models import (
     SegmentDailyMetric,
 )
 
-MAX_ROWS = 10_000
 _MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=24, decimal_places=4)
 
 
@@ -421,10 +420,14 @@ def get_metric_report(organization: Organization, query: MetricQuery) -> MetricR
             grouped = grouped.annotate(**extra)
         if ordering:
             grouped = grouped.order_by(*ordering)
-        limit = min(query.limit or MAX_ROWS, MAX_ROWS)
-        fetched = list(grouped[query.offset : query.offset + limit + 1])
-        has_more = len(fetched) > limit
-        fetched = fetched[:limit]
+        if query.limit is None:
+            # Internal callers (insights, exports) read whole breakdowns; the API caps it.
+            fetched = list(grouped[query.offset :] if query.offset else grouped)
+            has_more = False
+        else:
+            fetched = list(grouped[query.offset : query.offset + query.limit + 1])
+            has_more = len(fetched) > query.limit
+            fetched = fetched[: query.limit]
     else:
         fetched = [rows_qs.aggregate(**aggregates)]
         has_more = False
