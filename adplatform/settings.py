@@ -338,3 +338,13 @@ ADPLATFORM_PLATFORMS["sandbox"] = {
     "timeout": 5.0,
     "lookback_days": env_int("ADPLATFORM_SANDBOX_LOOKBACK_DAYS", 7),
 }
+
+# --- analytics ---------------------------------------------------------------------------
+# plotly.js comes from the installed plotly package (see analytics/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "analytics.staticfiles.PlotlyFinder",
+]
+# How often an open dashboard asks whether a sync brought new data (seconds).
+ANALYTICS_DASHBOARD_POLL_SECONDS = env_int("ANALYTICS_DASHBOARD_POLL_SECONDS", 60)

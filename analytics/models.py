@@ -157,6 +157,11 @@ class Insight(models.Model):
         return self.title
 
     @property
+    def confidence_label(self) -> str:
+        value = float(self.confidence)
+        return ">99.9%" if value > 0.999 else f"{value:.1%}"
+
+    @property
     def chart_url(self) -> str:
         """The dashboard showing this insight's metric, narrowed to its campaign."""
         query: dict[str, str] = {}
