@@ -82,7 +82,12 @@ class Severity(models.TextChoices):
     HIGH = "high", "High"
 
 
-SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3}
+SEVERITY_RANK: dict[str, int] = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+}
 
 
 class InsightRun(models.Model):

@@ -167,7 +167,7 @@ def dashboard_delete(request: OrganizationRequest, dashboard_id: int) -> HttpRes
 
 
 @require_GET
-@organization_view()
+@organization_view()  # type: ignore[arg-type]  # streams: not an HttpResponse subclass
 def dashboard_export(request: OrganizationRequest) -> HttpResponseBase:
     organization = request.organization
     state = parse_dashboard_state(request.GET, today=organization_today(organization))
@@ -192,7 +192,7 @@ def dashboard_export(request: OrganizationRequest) -> HttpResponseBase:
 
 
 @require_GET
-@organization_view()
+@organization_view()  # type: ignore[arg-type]
 def dashboard_report(request: OrganizationRequest) -> HttpResponseBase:
     """The client report for the dashboard's period: print-ready HTML or a PDF."""
     organization = request.organization

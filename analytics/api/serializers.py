@@ -39,7 +39,7 @@ class ChangeSerializer(serializers.Serializer[Any]):
 
 class DimensionValueSerializer(serializers.Serializer[Any]):
     value = serializers.JSONField(help_text="An id, a date (YYYY-MM-DD) or a segment value.")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
 
 
 class MetricRowSerializer(serializers.Serializer[Any]):
@@ -56,7 +56,9 @@ class MetricReportSerializer(serializers.Serializer[Any]):
     previous_start = serializers.DateField(allow_null=True)
     previous_end = serializers.DateField(allow_null=True)
     group_by = serializers.ListField(child=serializers.CharField())
-    source = serializers.CharField(help_text="The table that answered (for diagnosis).")
+    source = serializers.CharField(  # type: ignore[assignment]  # a field named like Field.source
+        help_text="The table that answered (for diagnosis)."
+    )
     rows = MetricRowSerializer(many=True)
     has_more = serializers.BooleanField()
     warnings = serializers.ListField(child=serializers.CharField())

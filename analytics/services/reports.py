@@ -312,7 +312,7 @@ def render_report_pdf(report: ClientReport) -> bytes:
         title=f"{report.organization.name} report",
         leftMargin=18 * mm,
         rightMargin=18 * mm,
-    ).build(story)  # type: ignore[arg-type]
+    ).build(story)
     return buffer.getvalue()
 
 
