@@ -11,6 +11,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -214,21 +215,31 @@ class Forecast:
         )
 
 
-def _fit_ets(series: np.ndarray) -> tuple[object, str]:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+def _fit_smoothing(series: np.ndarray) -> tuple[Any, str]:
+    """Holt-Winters with an additive weekly season, with or without a damped trend (AICc)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    candidates = [
-        ("ETS(A,N,A)", {"trend": None}),
-        ("ETS(A,Ad,A)", {"trend": "add", "damped_trend": True}),
+    candidates: list[tuple[str, dict[str, Any]]] = [
+        ("Holt-Winters (level, additive weekly season)", {"trend": None}),
+        (
+            "Holt-Winters (damped trend, additive weekly season)",
+            {"trend": "add", "damped_trend": True},
+        ),
     ]
-    best: tuple[float, object, str] | None = None
+    best: tuple[float, Any, str] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, options in candidates:
-            model = ETSModel(
-                pd.Series(series), error="add", seasonal="add", seasonal_periods=PERIOD, **options
+            model = ExponentialSmoothing(
+                pd.Series(series),
+                seasonal="add",
+                seasonal_periods=PERIOD,
+                # Heuristic start values (from the first weeks) fit ~10x faster than
+                # estimating them, at no visible cost in interval coverage (see tests).
+                initialization_method="heuristic",
+                **options,
             )
-            fit = model.fit(disp=False, maxiter=200)
+            fit = model.fit()
             score = float(fit.aicc)
             if math.isfinite(score) and (best is None or score < best[0]):
                 best = (score, fit, name)
@@ -242,41 +253,42 @@ def forecast_series(
     *,
     horizon: int,
     level: float = 0.8,
-    simulations: int = 500,
+    simulations: int = 1000,
     non_negative: bool = True,
     seed: int = 0,
 ) -> Forecast | None:
     """Forecast the next `horizon` days with exponential smoothing and a weekly season.
 
-    The model (with or without a damped trend) is chosen by AICc. Daily intervals are
-    the model's analytic prediction intervals; the horizon total's interval comes from
-    simulated future paths, since daily errors are correlated. Returns None for series
-    shorter than three weeks.
+    The model (with or without a damped trend) is chosen by AICc. Intervals come from
+    simulated future paths with the fitted model's residual variance: daily intervals
+    are quantiles of each day's simulated values, the horizon total's interval the
+    quantiles of each path's sum (daily errors are correlated, so the bounds of days do
+    not add up). Returns None for series shorter than three weeks.
     """
     if len(values) < 3 * PERIOD or sum(v is not None for v in values) < 3 * PERIOD:
         return None
     series = _interpolated(values)
-    fit, name = _fit_ets(series)
-    n = len(series)
+    fit, name = _fit_smoothing(series)
     alpha = 1 - level
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        frame = fit.get_prediction(start=n, end=n + horizon - 1).summary_frame(alpha=alpha)  # type: ignore[attr-defined]
+        mean = np.asarray(fit.forecast(horizon), dtype=float)
         paths = np.asarray(
-            fit.simulate(  # type: ignore[attr-defined]
-                nsimulations=horizon,
+            fit.simulate(
+                horizon,
                 repetitions=simulations,
+                error="add",
                 anchor="end",
-                rng=np.random.default_rng(seed),
-            )
+                random_state=np.random.RandomState(seed),
+            ),
+            dtype=float,
         ).reshape(horizon, -1)
-    mean = np.asarray(frame["mean"], dtype=float)
-    lower = np.asarray(frame["pi_lower"], dtype=float)
-    upper = np.asarray(frame["pi_upper"], dtype=float)
     if non_negative:
         # Spend and conversions cannot go below zero; clipping keeps the coverage.
-        mean, lower, upper = (np.clip(a, 0, None) for a in (mean, lower, upper))
+        mean = np.clip(mean, 0, None)
         paths = np.clip(paths, 0, None)
+    lower = np.quantile(paths, alpha / 2, axis=1)
+    upper = np.quantile(paths, 1 - alpha / 2, axis=1)
     totals = paths.sum(axis=0)
     return Forecast(
         mean=[float(x) for x in mean],

@@ -431,8 +431,8 @@ def _forecast_evidence(
 ) -> dict[str, Any]:
     rows = list(history)
     return {
-        "method": f"Exponential smoothing {forecast.model}, weekly season, chosen by AICc; "
-        "daily prediction intervals from the model, horizon totals from 500 simulated paths",
+        "method": f"{forecast.model}, chosen by AICc; prediction intervals from 1,000 "
+        "simulated paths (daily quantiles; horizon totals from each path's sum)",
         "level": forecast.level,
         "model": forecast.model,
         "next_7_days": {

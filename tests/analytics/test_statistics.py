@@ -137,7 +137,7 @@ def test_forecast_intervals_contain_the_truth_at_about_their_nominal_rate() -> N
         truth = walk + season + rng.normal(0, level * 0.05, days + horizon)
         # When the first 84 days forecast the next 14 with 80% intervals
         forecast = forecast_series(
-            truth[:days].tolist(), horizon=horizon, level=0.8, simulations=20
+            truth[:days].tolist(), horizon=horizon, level=0.8, simulations=400
         )
         assert forecast is not None
         lower, upper = np.array(forecast.lower), np.array(forecast.upper)
