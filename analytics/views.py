@@ -65,6 +65,7 @@ def dashboard(request: OrganizationRequest) -> HttpResponse:
     data = build_dashboard(organization, state)
     context = {
         "data": data,
+        "lines": data.campaigns,
         "state": state,
         "saved": saved,
         "saved_dashboards": selectors.list_saved_dashboards(organization),
