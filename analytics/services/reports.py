@@ -12,7 +12,6 @@ import io
 import logging
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
@@ -109,6 +108,13 @@ def build_client_report(
     )
 
 
+def _compact(value: float) -> str:
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix}".replace(".0", "")
+    return f"{value:.0f}"
+
+
 def _svg_lines(report: ClientReport, width: int = 720, height: int = 220) -> SafeString:
     """Spend and revenue over time as an inline SVG line chart."""
     rows = report.series.rows
@@ -127,7 +133,7 @@ def _svg_lines(report: ClientReport, width: int = 720, height: int = 220) -> Saf
 
     ticks = "".join(
         f'<text x="{left - 6}" y="{pad + inner_h - f * inner_h + 4:.1f}" text-anchor="end">'
-        f"{escape(format_metric('spend', Decimal(top * f), report.currency))}</text>"
+        f"{_compact(top * f)}</text>"
         f'<line x1="{left}" x2="{width - pad}" y1="{pad + inner_h - f * inner_h:.1f}" '
         f'y2="{pad + inner_h - f * inner_h:.1f}" class="grid"/>'
         for f in (0, 0.5, 1)
