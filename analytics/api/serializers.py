@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from analytics.models import Insight
+from analytics.models import Insight, ScheduledReport
 
 _MONEY_HELP = "Decimal string in the organization's currency, to its minor unit."
 _RATIO_HELP = "Null when the denominator is zero."
@@ -104,3 +104,15 @@ class InsightRunSerializer(serializers.Serializer[Any]):
     as_of = serializers.DateField()
     insights_created = serializers.IntegerField()
     insights_updated = serializers.IntegerField()
+
+
+class ScheduledReportSerializer(serializers.ModelSerializer[ScheduledReport]):
+    recipients = serializers.ListField(child=serializers.EmailField(), min_length=1, max_length=50)
+
+    class Meta:
+        model = ScheduledReport
+        fields = [
+            "id", "name", "frequency", "format", "recipients", "is_active", "next_run_at",
+            "last_sent_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "next_run_at", "last_sent_at", "created_at", "is_active"]

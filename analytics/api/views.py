@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
 )
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -30,9 +30,10 @@ from analytics.api.serializers import (
     InsightRunSerializer,
     InsightSerializer,
     MetricReportSerializer,
+    ScheduledReportSerializer,
 )
 from analytics.metrics import ALL_METRICS, Dimension, MetricQuery
-from analytics.models import Insight, InsightKind, Severity
+from analytics.models import Insight, InsightKind, ScheduledReport, Severity
 from analytics.params import (
     PRESETS,
     ParamError,
@@ -44,6 +45,7 @@ from analytics.params import (
 from analytics.presenters import report_json
 from analytics.services.exports import EXPORT_FORMATS, MAX_EXPORT_ROWS, export_response
 from analytics.services.forecasts import FORECAST_METRICS, ForecastUnavailable, forecast_metric
+from analytics.services.reports import schedule_report
 from analytics.tasks import compute_insights_task
 from campaigns.models import Platform
 
@@ -407,3 +409,31 @@ class InsightViewSet(ScopedReadOnlyViewSet):
             else {"status": "queued"}
         )
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ScheduledReportViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """Client reports emailed weekly (Mondays) or monthly (on the 1st), 07:00 local time."""
+
+    queryset = ScheduledReport.objects.all()
+    serializer_class = ScheduledReportSerializer
+    ordering_fields = ["id", "name", "next_run_at"]
+
+    def get_scoped_queryset(self, organization: Organization) -> QuerySet[ScheduledReport]:
+        return selectors.list_scheduled_reports(organization)
+
+    def perform_create(self, serializer: ScheduledReportSerializer) -> None:  # type: ignore[override]
+        data = serializer.validated_data
+        serializer.instance = schedule_report(
+            organization=self.organization,
+            name=data["name"],
+            frequency=data["frequency"],
+            recipients=list(data["recipients"]),
+            file_format=data.get("format", "pdf"),
+        )

@@ -248,3 +248,62 @@ def test_schema_documents_the_analytics_endpoints(organization, api_client_for):
         assert f"/api/v1/analytics/{path}/" in paths
     metrics = paths["/api/v1/analytics/metrics/"]["get"]
     assert {p["name"] for p in metrics["parameters"]} >= {"start", "end", "group_by", "compare"}
+
+
+def test_scheduling_a_report_through_the_api(organization, api_client_for):
+    client = api_client_for(organization)
+
+    response = client.post(
+        "/api/v1/analytics/scheduled-reports/",
+        {"name": "Weekly", "frequency": "weekly", "format": "pdf", "recipients": ["c@example.com"]},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["recipients"] == ["c@example.com"]
+    assert body["next_run_at"] is not None
+    assert (
+        client.get("/api/v1/analytics/scheduled-reports/").json()["results"][0]["id"] == body["id"]
+    )
+
+
+def test_a_bad_recipient_is_a_400(organization, api_client_for):
+    response = api_client_for(organization).post(
+        "/api/v1/analytics/scheduled-reports/",
+        {"name": "Weekly", "frequency": "weekly", "recipients": ["nope"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "recipients" in response.json()["errors"]
+
+
+def test_another_organizations_scheduled_report_cannot_be_deleted(
+    organization, other_organization, api_client_for
+):
+    from analytics.services.reports import schedule_report
+
+    theirs = schedule_report(
+        organization=other_organization,
+        name="Theirs",
+        frequency="monthly",
+        recipients=["x@example.com"],
+    )
+
+    response = api_client_for(organization).delete(
+        f"/api/v1/analytics/scheduled-reports/{theirs.pk}/"
+    )
+
+    assert response.status_code == 404
+    assert type(theirs).objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_viewer_cannot_schedule_reports(organization, api_client_for):
+    response = api_client_for(organization, Role.VIEWER).post(
+        "/api/v1/analytics/scheduled-reports/",
+        {"name": "Weekly", "frequency": "weekly", "recipients": ["c@example.com"]},
+        format="json",
+    )
+
+    assert response.status_code == 403
