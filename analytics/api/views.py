@@ -417,7 +417,7 @@ class ScheduledReportViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,  # type: ignore[type-arg]
+    viewsets.GenericViewSet,
 ):
     """Client reports emailed weekly (Mondays) or monthly (on the 1st), 07:00 local time."""
 
