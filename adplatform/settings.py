@@ -474,3 +474,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined
         "SettableStatusEnum": [("active", "active"), ("paused", "paused")],
     }
 )
+
+# --- analytics ---------------------------------------------------------------------------
+# plotly.js comes from the installed plotly package (see analytics/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "analytics.staticfiles.PlotlyFinder",
+]
+# How often an open dashboard asks whether a sync brought new data (seconds).
+ANALYTICS_DASHBOARD_POLL_SECONDS = env_int("ANALYTICS_DASHBOARD_POLL_SECONDS", 60)

@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("", include("adplatform.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("", include("campaigns.urls")),
     path("", include("campaigns.integrations_urls")),
+    path("", include("analytics.urls")),
 ]
 
 if settings.BENCH_VIEWS:

@@ -5,3 +5,10 @@ from django.apps import AppConfig
 
 class AnalyticsConfig(AppConfig):
     name = "analytics"
+
+    def ready(self) -> None:
+        from analytics.services.rollups import refresh_account_rollups
+        from campaigns.services import register_rollup_hook
+
+        # The account-day rollup is rewritten with every campaign-day rollup write.
+        register_rollup_hook(refresh_account_rollups)

@@ -16,9 +16,12 @@ ErrorSerializer = inline_serializer(
         "detail": serializers.CharField(help_text="What went wrong, for people."),
         "code": serializers.CharField(help_text="A stable machine-readable code."),
         "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
+            child=serializers.JSONField(),
             required=False,
-            help_text="Messages per field, for invalid input.",
+            help_text=(
+                "Messages per field, for invalid input: a list of strings, or for list and "
+                "nested fields the same shape per item or key."
+            ),
         ),
     },
 )
@@ -29,6 +32,7 @@ _ERRORS = {
     "401": "Missing, invalid or revoked API key.",
     "403": "The key's role may not do this (viewers cannot write).",
     "404": "No such object in the caller's organization.",
+    "409": "Conflict: the object's current state does not allow this change.",
     "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
 }
 
@@ -44,6 +48,8 @@ class AutoSchema(BaseAutoSchema):
             codes.append("400")
         if "{" in self.path:
             codes.append("404")
+        if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            codes.append("409")
         for code in codes:
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)

@@ -24,6 +24,7 @@ from campaigns.services.metrics import (
     SegmentMetricRow,
     UpsertResult,
     refresh_campaign_rollups,
+    register_rollup_hook,
     upsert_daily_metrics,
     upsert_segment_metrics,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "list_connections_due",
     "pause_campaign",
     "refresh_campaign_rollups",
+    "register_rollup_hook",
     "report_sync_problem",
     "request_campaign_change",
     "set_bid",

@@ -9,7 +9,7 @@ sync changes nothing, not even `updated_at`. Memory stays flat however many rows
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass, fields
 from decimal import Decimal
 from itertools import islice
@@ -247,6 +247,17 @@ def _dedupe_stage(cursor: Any) -> None:
     )
 
 
+DateRanges = dict[int, tuple[dt.date, dt.date]]
+# Coarser rollups owned by downstream apps (analytics' account-day table) register here at
+# start-up; they run in the same transaction, right after the campaign-day rows change.
+ROLLUP_HOOKS: list[Callable[[DateRanges], None]] = []
+
+
+def register_rollup_hook(hook: Callable[[DateRanges], None]) -> None:
+    if hook not in ROLLUP_HOOKS:
+        ROLLUP_HOOKS.append(hook)
+
+
 def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) -> None:
     """Recompute campaign-day rollups for each campaign over its date range, set-based.
 
@@ -296,6 +307,8 @@ def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) ->
                 """,
                 [*ids, start, end],
             )
+        for hook in ROLLUP_HOOKS:
+            hook(date_ranges)
 
 
 def _chunks(

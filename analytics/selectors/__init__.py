@@ -1,0 +1,43 @@
+"""Reads of analytics data, organization first. The metrics layer lives in `metrics`."""
+
+from __future__ import annotations
+
+from analytics.selectors.metrics import (
+    InvalidMetricQuery,
+    MetricReport,
+    MetricRow,
+    MetricTotals,
+    Source,
+    choose_source,
+    get_metric_report,
+    get_metric_series,
+    get_metric_totals,
+)
+from analytics.selectors.records import (
+    get_default_dashboard,
+    get_insight,
+    get_saved_dashboard,
+    latest_insight_run,
+    list_insights,
+    list_saved_dashboards,
+    list_scheduled_reports,
+)
+
+__all__ = [
+    "InvalidMetricQuery",
+    "MetricReport",
+    "MetricRow",
+    "MetricTotals",
+    "Source",
+    "choose_source",
+    "get_default_dashboard",
+    "get_insight",
+    "get_metric_report",
+    "get_metric_series",
+    "get_metric_totals",
+    "get_saved_dashboard",
+    "latest_insight_run",
+    "list_insights",
+    "list_saved_dashboards",
+    "list_scheduled_reports",
+]
