@@ -146,6 +146,7 @@ class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
     """URL and secret can be replaced but are never shown back."""
 
     url = forms.URLField(
+        assume_scheme="https",
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="Leave empty to keep the current URL.",

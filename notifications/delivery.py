@@ -330,3 +330,34 @@ def send_due_digests(*, now: Any = None, force: bool = False) -> int:
         )
         sent += 1
     return sent
+
+
+def retry_due_deliveries(*, now: Any = None) -> int:
+    """Re-queue pending deliveries whose backoff has passed, and rescue stuck ones.
+
+    Celery's own retries cover worker deployments; this sweep covers the embedded
+    profile (eager tasks cannot wait) and deliveries orphaned by a crashed worker
+    (left "sending"). Returns how many were queued.
+    """
+    import datetime as dt
+
+    from notifications.tasks import deliver_notification_task
+
+    now = now or timezone.now()
+    stuck_before = now - dt.timedelta(minutes=15)
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=stuck_before).update(
+        status=DeliveryStatus.PENDING, updated_at=now
+    )
+    base = settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS
+    cap = settings.NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS
+    due = []
+    candidates = Delivery.objects.filter(
+        status=DeliveryStatus.PENDING, attempts__gte=1
+    ).values_list("pk", "attempts", "updated_at")
+    for pk, attempts, updated_at in candidates[:1000]:
+        wait = min(cap, base * 2 ** (attempts - 1))
+        if (now - updated_at).total_seconds() >= wait:
+            due.append(pk)
+    for pk in due:
+        deliver_notification_task.delay(pk)
+    return len(due)

@@ -105,7 +105,7 @@ BUDGET_ALERT = register_type(
     NotificationType(
         key="budget_alert",
         label="Budget alert",
-        title="Budget: {{ campaign_name|default:account_name|default:'an account' }} has spent {{ spent_percent|default:'most' }}% of its budget",
+        title="Budget: {% firstof campaign_name account_name 'an account' %} has spent {{ spent_percent|default:'most' }}% of its budget",
         body=(
             "Spent {{ spent }} of {{ budget }}{% if currency %} {{ currency }}{% endif %}"
             "{% if period %} this {{ period }}{% endif %}.{% if detail %} {{ detail }}{% endif %}"

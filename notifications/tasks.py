@@ -23,8 +23,17 @@ def deliver_notification_task(self: Task, delivery_id: int) -> str:
     try:
         return delivery.deliver(delivery_id=delivery_id)
     except RetryableDeliveryError as exc:
+        if self.request.is_eager:
+            # Embedded profile: no worker to wait in, and the caller is a web request.
+            # The row stays pending; retry_due_deliveries_task picks it up after its backoff.
+            return "pending"
         # deliver() counts attempts and stops raising when they are used up.
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+
+
+@shared_task
+def retry_due_deliveries_task() -> int:
+    return delivery.retry_due_deliveries()
 
 
 @shared_task

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.db import migrations
 
 TASKS = [
+    # Every minute: retry pending deliveries whose backoff has passed (the embedded profile's
+    # retry path) and rescue deliveries a crashed worker left "sending".
+    ("notifications: retry deliveries", "notifications.tasks.retry_due_deliveries_task", "*"),
     # Hourly: remove expired notifications (their deliveries and read states cascade).
     ("notifications: delete expired", "notifications.tasks.delete_expired_notifications_task", "17"),
     # Hourly: each member's digest goes out at NOTIFICATIONS_DIGEST_HOUR in their own time zone.
