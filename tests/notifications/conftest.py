@@ -13,10 +13,9 @@ import http_ece
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -218,3 +217,15 @@ def webhook_receiver(httpserver: HTTPServer) -> WebhookReceiver:
 @pytest.fixture
 def no_backoff(settings: Any) -> None:
     settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> None:
+    """Run tasks inline even when REDIS_URL makes the settings pick a real broker.
+
+    tests/conftest.py sets CELERY_TASK_ALWAYS_EAGER in the environment, but pytest-django
+    has already loaded the settings by then, so with REDIS_URL set tasks would go to Redis.
+    """
+    from adplatform.celery import app
+
+    app.conf.task_always_eager = True

@@ -295,7 +295,8 @@ def test_webhook_secret_and_url_are_encrypted_at_rest(organization: Organization
         )
         stored_url, stored_secret = cursor.fetchone()
 
-    assert "XXXX" not in stored_url and "whsec" not in stored_secret
+    assert "XXXX" not in stored_url
+    assert "whsec" not in stored_secret
     endpoint.refresh_from_db()
     assert endpoint.secret == "whsec_plain_secret_value_123"
 
