@@ -17,6 +17,8 @@
     countEl.textContent = String(n);
     countEl.hidden = n === 0;
     bell.setAttribute("aria-label", "Notifications, " + n + " unread");
+    const centre = document.querySelector("[data-testid='centre-unread']");
+    if (centre) centre.textContent = String(n);
   }
 
   function toast(data) {
