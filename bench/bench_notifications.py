@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -67,12 +67,21 @@ def setup_data(clients: int, idle: int) -> tuple[int, list[str], list[str]]:
 
     teardown_data()
     busy = Organization.objects.create(name="Bench busy", slug=f"{BENCH_PREFIX}-busy")
-    others = [Organization.objects.create(name=f"Bench idle {i}", slug=f"{BENCH_PREFIX}-idle-{i}") for i in range(10)]
+    others = [
+        Organization.objects.create(name=f"Bench idle {i}", slug=f"{BENCH_PREFIX}-idle-{i}")
+        for i in range(10)
+    ]
     users = User.objects.bulk_create(
-        [User(username=f"{BENCH_PREFIX}-{i}", email="", password="!") for i in range(clients + idle)]
+        [
+            User(username=f"{BENCH_PREFIX}-{i}", email="", password="!")
+            for i in range(clients + idle)
+        ]
     )
     Membership.objects.bulk_create(
-        [Membership(user=u, organization=busy if i < clients else others[i % 10]) for i, u in enumerate(users)]
+        [
+            Membership(user=u, organization=busy if i < clients else others[i % 10])
+            for i, u in enumerate(users)
+        ]
     )
     store = SessionStore()
     expiry = timezone.now() + timezone.timedelta(hours=2)
@@ -84,7 +93,9 @@ def setup_data(clients: int, idle: int) -> tuple[int, list[str], list[str]]:
             BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expiry))
+        sessions.append(
+            Session(session_key=key, session_data=store.encode(data), expire_date=expiry)
+        )
     Session.objects.bulk_create(sessions)
     keys = [s.session_key for s in sessions]
     return busy.pk, keys[:clients], keys[clients:]
@@ -112,14 +123,26 @@ def publish(organization_id: int, messages: int) -> None:
     organization = Organization.objects.get(pk=organization_id)
     started = time.perf_counter()
     for index in range(messages):
-        notify(organization, "system_update", {"message": f"bench {index}", "sent_at": time.time()}, priority="high")
+        notify(
+            organization,
+            "system_update",
+            {"message": f"bench {index}", "sent_at": time.time()},
+            priority="high",
+        )
     print(json.dumps({"publish_seconds": time.perf_counter() - started}))
 
 
 # --- the WebSocket run ----------------------------------------------------------------------
 
 
-async def websocket_run(port: int, busy_keys: list[str], idle_keys: list[str], organization_id: int, messages: int, layer: str) -> dict[str, float]:
+async def websocket_run(
+    port: int,
+    busy_keys: list[str],
+    idle_keys: list[str],
+    organization_id: int,
+    messages: int,
+    layer: str,
+) -> dict[str, float]:
     import websockets
 
     latencies: list[float] = []
@@ -172,14 +195,17 @@ async def websocket_run(port: int, busy_keys: list[str], idle_keys: list[str], o
 
     env = {**os.environ, "CHANNEL_LAYER": layer}
     publisher = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--publish", str(organization_id), str(messages),
-        env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        __file__,
+        "--publish",
+        str(organization_id),
+        str(messages),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
     )
     publish_started = time.perf_counter()
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), timeout=PHASE_DEADLINE)
-    except TimeoutError:
-        pass
     out, _ = await publisher.communicate()
     await asyncio.sleep(0.5)  # anything for the idle clients would have arrived by now
     for task in tasks:
@@ -241,12 +267,23 @@ async def redis_run(redis_url: str, clients: int, idle: int, messages: int) -> d
     started = time.perf_counter()
     for index in range(messages):
         # The same JSON shape and size as a live notification event.
-        body = json.dumps({"type": "notification.created", "id": index, "data": {"id": index, "title": "Bench", "body": f"bench {index}", "priority": "high", "data": {"message": f"bench {index}", "sent_at": time.time()}}, "timestamp": ""})
+        body = json.dumps(
+            {
+                "type": "notification.created",
+                "id": index,
+                "data": {
+                    "id": index,
+                    "title": "Bench",
+                    "body": f"bench {index}",
+                    "priority": "high",
+                    "data": {"message": f"bench {index}", "sent_at": time.time()},
+                },
+                "timestamp": "",
+            }
+        )
         await publisher.publish(channel, body)
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), timeout=PHASE_DEADLINE)
-    except TimeoutError:
-        pass
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -270,7 +307,9 @@ def ensure_database(database_url: str) -> None:
     name = urlsplit(database_url).path.lstrip("/")
     admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
 
@@ -278,8 +317,23 @@ def ensure_database(database_url: str) -> None:
 def start_server(port: int, layer: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CHANNEL_LAYER": layer}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "adplatform.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "adplatform.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -309,7 +363,9 @@ def main() -> int:
         print("bench_notifications: skipped (needs DATABASE_URL for PostgreSQL and REDIS_URL)")
         return 0
     ensure_database(database_url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True
+    )
     organization_id, busy_keys, idle_keys = setup_data(args.clients, args.idle)
     try:
         baseline = asyncio.run(redis_run(redis_url, args.clients, args.idle, args.messages))
@@ -321,7 +377,9 @@ def main() -> int:
             port = free_port()
             server = start_server(port, layer)
             try:
-                result = asyncio.run(websocket_run(port, busy_keys, idle_keys, organization_id, args.messages, layer))
+                result = asyncio.run(
+                    websocket_run(port, busy_keys, idle_keys, organization_id, args.messages, layer)
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=20)
@@ -332,7 +390,9 @@ def main() -> int:
             print(f"{name}_lost: {result['expected'] - result['received']:.0f} messages")
             print(f"{name}_leaked_to_other_orgs: {result['stray']:.0f} messages")
             print(f"{name}_publish_rate: {result['publish_per_s']:.0f} notify/s")
-            print(f"{name}_vs_raw_redis_throughput: {result['delivered_per_s'] / baseline['delivered_per_s']:.2f} ratio")
+            print(
+                f"{name}_vs_raw_redis_throughput: {result['delivered_per_s'] / baseline['delivered_per_s']:.2f} ratio"
+            )
     finally:
         teardown_data()
     return 0

@@ -289,7 +289,9 @@ def _plan_deliveries(notification: Notification) -> list[Delivery]:
             Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
         )
     emails = dict(
-        UserModel._default_manager.filter(pk__in=user_ids, is_active=True).values_list("pk", "email")
+        UserModel._default_manager.filter(pk__in=user_ids, is_active=True).values_list(
+            "pk", "email"
+        )
     )
     preferences = {
         p.user_id: p
