@@ -333,10 +333,23 @@ NOTIFICATIONS_VAPID_SUBJECT = env_str(
 )
 # CHANNEL_LAYER=pubsub picks channels-redis' pub/sub layer (lower fan-out latency, no
 # per-channel queues); the default is the list-based RedisChannelLayer. See bench/.
-if REDIS_URL and env_str("CHANNEL_LAYER") == "pubsub":
+# redis-py's asyncio pool refuses (not waits) past 100 connections, which a burst of socket
+# connects exceeds; the cap is raised for the layer.
+if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if env_str("CHANNEL_LAYER") == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                    }
+                ]
+            },
         }
     }

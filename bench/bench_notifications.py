@@ -181,6 +181,7 @@ async def websocket_run(
 
     connected: list[int] = []
     tasks = []
+    connect_deadline = time.monotonic() + PHASE_DEADLINE
     # Connect in batches so the handshakes do not time out on a small machine.
     for batch_start in range(0, len(busy_keys) + len(idle_keys), 100):
         batch = [(k, True) for k in busy_keys] + [(k, False) for k in idle_keys]
@@ -188,6 +189,8 @@ async def websocket_run(
             tasks.append(asyncio.create_task(client(key, counts)))
         while len(connected) < min(len(tasks), len(busy_keys) + len(idle_keys)):
             await asyncio.sleep(0.05)
+            if time.monotonic() > connect_deadline:
+                raise RuntimeError(f"only {len(connected)} of {len(tasks)} connected in time")
             failed = [t for t in tasks if t.done() and t.exception()]
             if failed:
                 raise RuntimeError(f"connection failed: {failed[0].exception()!r}")
@@ -260,9 +263,19 @@ async def redis_run(redis_url: str, clients: int, idle: int, messages: int) -> d
             await pubsub.aclose()
             await connection.aclose()
 
-    tasks = [asyncio.create_task(subscriber(i, i < clients)) for i in range(clients + idle)]
-    while len(subscribed) < clients + idle:
-        await asyncio.sleep(0.05)
+    tasks: list[asyncio.Task[None]] = []
+    deadline = time.monotonic() + PHASE_DEADLINE
+    # Subscribe in batches, like the WebSocket clients connect, and stop on the first error.
+    for batch_start in range(0, clients + idle, 100):
+        for index in range(batch_start, min(batch_start + 100, clients + idle)):
+            tasks.append(asyncio.create_task(subscriber(index, index < clients)))
+        while len(subscribed) < len(tasks):
+            await asyncio.sleep(0.05)
+            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                raise RuntimeError(f"subscribe failed: {failed[0].exception()!r}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(subscribed)} of {len(tasks)} subscribed in time")
     publisher = aioredis.Redis.from_url(redis_url)
     started = time.perf_counter()
     for index in range(messages):
@@ -399,4 +412,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     raise SystemExit(main())
