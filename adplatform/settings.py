@@ -334,7 +334,8 @@ NOTIFICATIONS_VAPID_SUBJECT = env_str(
 # CHANNEL_LAYER=pubsub picks channels-redis' pub/sub layer (lower fan-out latency, no
 # per-channel queues); the default is the list-based RedisChannelLayer. See bench/.
 # redis-py's asyncio pool refuses (not waits) past 100 connections, which a burst of socket
-# connects exceeds; the cap is raised for the layer.
+# connects exceeds, so the cap is raised. redis-py 8 also defaults to a 5 s socket timeout,
+# the same as channels-redis' 5 s BZPOPMIN: idle consumers then die with "Timeout reading".
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -348,6 +349,7 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                        "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30),
                     }
                 ]
             },

@@ -26,6 +26,11 @@ from tests.notifications.wsclient import WebSocketClient
 ORIGIN = (b"origin", b"http://testserver")
 
 
+def HOST(redis_url: str) -> dict[str, object]:  # noqa: N802
+    # The same host options as adplatform/settings.py sets for production.
+    return {"address": redis_url, "max_connections": 2000, "socket_timeout": 30}
+
+
 @pytest.fixture(params=["memory", "redis", "redis-pubsub"])
 def channel_layer(request: pytest.FixtureRequest, settings: Any) -> str:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -42,7 +47,10 @@ def channel_layer(request: pytest.FixtureRequest, settings: Any) -> str:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": backend,
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+            "CONFIG": {
+                "hosts": [HOST(redis_url)],
+                "prefix": f"test-{uuid.uuid4().hex[:8]}",
+            },
         }
     }
     return request.param
@@ -342,6 +350,27 @@ def test_marking_read_tells_the_users_other_tabs_the_new_count(
             "ids": [one.pk],
             "unread_count": 1,
         }
+        await client.disconnect()
+
+    run(scenario)
+
+
+def test_socket_idle_longer_than_the_layers_poll_still_receives(
+    channel_layer: str, member: Membership, organization: Organization
+) -> None:
+    """Regression: redis-py 8's 5 s socket timeout equals channels-redis' 5 s BZPOPMIN."""
+    if channel_layer == "memory":
+        pytest.skip("only the Redis layers poll")
+    import asyncio
+
+    cookie_member = session_cookie(member)
+
+    async def scenario() -> None:
+        client = socket(ORIGIN, cookie_member)
+        assert (await client.connect())[0]
+        await asyncio.sleep(6.5)
+        [late] = await notify(organization, "system_update", {"message": "after a quiet spell"})
+        assert (await client.receive_json_from(timeout=5))["id"] == late.pk
         await client.disconnect()
 
     run(scenario)
