@@ -4,4 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from notifications.consumers import NotificationConsumer
+from notifications.ws_auth import ApiKeyWebSocketMiddleware
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/notifications/", ApiKeyWebSocketMiddleware(NotificationConsumer.as_asgi())),
+]

@@ -349,6 +349,9 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "integrations.vocabulary.DeliveryStatus",
         "AccountStatusEnum": "campaigns.models.AccountStatus",
         "RoleEnum": "adplatform.models.Role",
+        "NotificationPriorityEnum": "notifications.registry.Priority",
+        "NotificationTypeEnum": "notifications.registry.type_choices",
+        "PartnerNotificationTypeEnum": "notifications.api.serializers.partner_type_choices",
     },
 }
 
@@ -484,3 +487,54 @@ STATICFILES_FINDERS = [
 ]
 # How often an open dashboard asks whether a sync brought new data (seconds).
 ANALYTICS_DASHBOARD_POLL_SECONDS = env_int("ANALYTICS_DASHBOARD_POLL_SECONDS", 60)
+
+# --- notifications ---
+# Repeats of the same type + subject within this window bump a count instead of a new row.
+NOTIFICATIONS_DEDUP_WINDOW_SECONDS = env_int("NOTIFICATIONS_DEDUP_WINDOW_SECONDS", 15 * 60)
+# Notifications without an explicit expiry are removed after this many days (0: never).
+NOTIFICATIONS_DEFAULT_EXPIRY_DAYS = env_int("NOTIFICATIONS_DEFAULT_EXPIRY_DAYS", 90)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", 3600)
+NOTIFICATIONS_HTTP_TIMEOUT = float(env_int("NOTIFICATIONS_HTTP_TIMEOUT", 10))
+NOTIFICATIONS_EMAIL_TIMEOUT = float(env_int("NOTIFICATIONS_EMAIL_TIMEOUT", 20))
+# Local hour at which each member's daily digest of low-priority emails goes out.
+NOTIFICATIONS_DIGEST_HOUR = env_int("NOTIFICATIONS_DIGEST_HOUR", 8)
+# How many missed notifications a reconnecting WebSocket client is sent at most.
+NOTIFICATIONS_REPLAY_LIMIT = env_int("NOTIFICATIONS_REPLAY_LIMIT", 200)
+# Absolute links in emails, pushes and webhooks.
+NOTIFICATIONS_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Webhook and push destinations on loopback/private addresses are refused in production (SSRF).
+NOTIFICATIONS_ALLOW_PRIVATE_DESTINATIONS = env_bool(
+    "NOTIFICATIONS_ALLOW_PRIVATE_DESTINATIONS", default=not IS_PRODUCTION
+)
+# VAPID keys for web push (base64url); without them a pair is generated once and stored encrypted.
+NOTIFICATIONS_VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+NOTIFICATIONS_VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+NOTIFICATIONS_VAPID_SUBJECT = env_str(
+    "VAPID_SUBJECT", "mailto:" + DEFAULT_FROM_EMAIL.split("<")[-1].rstrip(">")
+)
+# CHANNEL_LAYER=pubsub picks channels-redis' pub/sub layer (lower fan-out latency, no
+# per-channel queues); the default is the list-based RedisChannelLayer. See bench/.
+# redis-py's asyncio pool refuses (not waits) past 100 connections, which a burst of socket
+# connects exceeds, so the cap is raised. redis-py 8 also defaults to a 5 s socket timeout,
+# the same as channels-redis' 5 s BZPOPMIN: idle consumers then die with "Timeout reading".
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if env_str("CHANNEL_LAYER") == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
+                        "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30),
+                    }
+                ]
+            },
+        }
+    }

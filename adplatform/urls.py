@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("adplatform.api.urls")),
     path("", include("campaigns.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("campaigns.integrations_urls")),
     path("", include("analytics.urls")),
+    path("", include("notifications.urls")),
 ]
 
 if settings.BENCH_VIEWS:
