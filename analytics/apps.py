@@ -12,3 +12,8 @@ class AnalyticsConfig(AppConfig):
 
         # The account-day rollup is rewritten with every campaign-day rollup write.
         register_rollup_hook(refresh_account_rollups)
+
+        from analytics.services.triggers import compute_insights_after_sync
+        from campaigns.events import on_metrics_updated
+
+        on_metrics_updated(compute_insights_after_sync)

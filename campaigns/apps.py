@@ -8,7 +8,12 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from adplatform.periodic import PeriodicTask, register_periodic_task
+        from campaigns.events import on_metrics_updated
+        from campaigns.live import announce_metrics_updated
         from campaigns.models import SyncKind
+
+        # Open pages (the dashboard) refetch when a sync lands new numbers.
+        on_metrics_updated(announce_metrics_updated)
 
         # Campaigns, ad groups and ads change rarely; four reads a day catch edits made
         # directly on the platform.

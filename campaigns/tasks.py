@@ -14,6 +14,7 @@ from celery import Task, shared_task
 
 from campaigns.models import SyncKind
 from campaigns.services.changes import apply_campaign_change
+from campaigns.services.problems import report_sync_gave_up
 from campaigns.services.sync import list_connections_due, sync_connection
 from integrations.clients.errors import RetryablePlatformError
 
@@ -46,6 +47,11 @@ def sync_connection_task(
             requested_by=requested_by,
         )
     except RetryablePlatformError as exc:
+        if self.request.retries >= (self.max_retries or 0):
+            report_sync_gave_up(
+                connection_id=connection_id, attempts=self.request.retries + 1, error=exc
+            )
+            raise
         raise self.retry(
             exc=exc, countdown=retry_delay(self.request.retries, exc.retry_after)
         ) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -72,3 +73,19 @@ class StrictFilterSet(filters.FilterSet):
                 self.form.add_error(name, "Give a value or leave the parameter out.")
                 valid = False
         return valid
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter that queries in UTC.
+
+    Any offset the client sends is valid ISO but PostgreSQL refuses offsets beyond ±15:59,
+    so the value is converted before it reaches the database.
+    """
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is not None and getattr(value, "tzinfo", None) is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError as exc:  # e.g. year 1 minus a positive offset
+                raise ValidationError({self.field_name: ["Date-time out of range."]}) from exc
+        return super().filter(qs, value)

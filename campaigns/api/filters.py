@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
-from adplatform.api.filters import ChoiceFilter, IdFilter, StrictFilterSet
+from adplatform.api.filters import ChoiceFilter, IdFilter, StrictFilterSet, UtcDateTimeFilter
 from campaigns.models import (
     ActorKind,
     Ad,
@@ -37,7 +37,7 @@ class CampaignFilter(StrictFilterSet):
     status = ChoiceFilter(choices=DeliveryStatus.choices)
     ad_account = IdFilter(field_name="ad_account_id")
     search = filters.CharFilter(method="filter_search", label="Name, external id or account name")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Campaign

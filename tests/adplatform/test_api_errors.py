@@ -114,3 +114,11 @@ def test_out_of_range_filter_ids_are_a_400(client: APIClient, value: str) -> Non
 
     assert response.status_code == 400
     assert "ad_account" in response.json()["errors"]
+
+
+def test_a_date_time_filter_with_an_extreme_offset_is_answered_not_crashed(
+    client: APIClient,
+) -> None:
+    response = client.get("/api/v1/campaigns/?updated_since=1097-05-19T16:41:38-16:10")
+
+    assert response.status_code == 200

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from decimal import Decimal
 
@@ -115,15 +114,18 @@ def test_recomputing_updates_in_place_instead_of_duplicating(organization, accou
     assert second.insights_updated == count
 
 
-def test_new_high_severity_insights_are_announced_once(organization, account, caplog):
-    with caplog.at_level(logging.WARNING, logger="analytics.services.notifications"):
-        compute_insights(organization=organization, as_of=AS_OF)
-        compute_insights(organization=organization, as_of=AS_OF)
+def test_new_high_severity_insights_are_announced_once(organization, account):
+    from notifications.models import Notification
 
-    announced = [r for r in caplog.records if r.getMessage() == "High-severity insight"]
-    high = Insight.objects.filter(organization=organization, severity=Severity.HIGH).count()
-    assert high >= 1
-    assert len(announced) == high
+    compute_insights(organization=organization, as_of=AS_OF)
+    compute_insights(organization=organization, as_of=AS_OF)
+
+    announced = Notification.objects.filter(organization=organization, type="ai_insight")
+    high = Insight.objects.filter(organization=organization, severity=Severity.HIGH)
+    assert high.count() >= 1
+    assert announced.count() == high.count()
+    assert {n.title for n in announced} == {i.title for i in high}
+    assert all(n.priority == "high" for n in announced)
 
 
 def test_the_task_computes_for_one_organization_only(organization, other_organization, account):

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
@@ -48,6 +50,18 @@ def _tree(organization: Organization, base: int | None) -> None:
     group = AdGroupFactory(campaign=campaign, **pk(3))
     creative = CreativeFactory(ad_account=account, **pk(4))
     AdFactory(ad_group=group, creative=creative, **pk(5))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Schemathesis calls the WSGI app directly; like Django's test client, stop the end
+    of each request from closing (or returning to the pool) the connection that holds the
+    test's transaction."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -224,3 +224,15 @@
   document.addEventListener("htmx:afterSettle", renderAll);
   window.addEventListener("load", renderAll);
 })();
+
+/* New numbers from a sync arrive over the notifications WebSocket as "live:metrics.updated"
+   (one per ad account); reload the dashboard once, a moment after the last of them. */
+(function () {
+  let pending = null;
+  document.body.addEventListener("live:metrics.updated", function () {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      document.body.dispatchEvent(new CustomEvent("analytics-data-changed"));
+    }, 1500);
+  });
+})();
