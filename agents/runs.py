@@ -185,9 +185,9 @@ def _usage(run: AgentRun, providers: list[dict[str, Any]]) -> None:
     run.provider = providers[0]["provider"]
     run.model = providers[0]["model"]
     run_ids = [uuid.UUID(p["run_id"]) for p in providers]
-    sums = LLMCall.objects.filter(organization_id=run.organization_id, run_id__in=run_ids).aggregate(
-        p=Sum("prompt_tokens"), c=Sum("completion_tokens"), cost=Sum("cost_estimate")
-    )
+    sums = LLMCall.objects.filter(
+        organization_id=run.organization_id, run_id__in=run_ids
+    ).aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"), cost=Sum("cost_estimate"))
     run.prompt_tokens = sums["p"] or 0
     run.completion_tokens = sums["c"] or 0
     run.cost_estimate = sums["cost"]

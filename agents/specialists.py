@@ -13,7 +13,6 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from adplatform.models import Organization
@@ -98,7 +97,11 @@ def check_guardrails(draft: RecommendationDraft, snapshot: AccountSnapshot) -> s
         amount = float(draft.params.get("daily_budget", -1))
         if not current or amount <= 0:
             return "a budget change needs a current and a positive new budget"
-        if not MAX_BUDGET_STEP_DOWN * current - 0.01 <= amount <= MAX_BUDGET_STEP_UP * current + 0.01:
+        if (
+            not MAX_BUDGET_STEP_DOWN * current - 0.01
+            <= amount
+            <= MAX_BUDGET_STEP_UP * current + 0.01
+        ):
             return "budget change outside 0.5×–2× of the current budget"
     if draft.action == "bid":
         current_bid = campaign.bid_amount
@@ -162,9 +165,14 @@ def campaign_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
                         detail=f"{metric} was {point.value:,.2f} against an expected "
                         f"{point.expected:,.2f} (robust z {point.score:+.1f}).",
                         confidence=round(point.confidence, 4),
-                        evidence={"campaign_id": campaign_id, "metric": metric,
-                                  "date": day.isoformat(), "value": point.value,
-                                  "expected": point.expected, "method": scan.method},
+                        evidence={
+                            "campaign_id": campaign_id,
+                            "metric": metric,
+                            "date": day.isoformat(),
+                            "value": point.value,
+                            "expected": point.expected,
+                            "method": scan.method,
+                        },
                     )  # fmt: skip
                 )
     conv = kpis["conversions"]["change_percent"]
@@ -237,12 +245,17 @@ def creative_specialist_offline(
                     f"({test.ctr_start * 100:.2f}% → {test.ctr_end * 100:.2f}%); "
                     "refresh or rotate the creative.",
                     confidence=round(1 - test.p_value, 4),
-                    evidence={"ad_id": ad_id, "decline": test.decline, "p_value": test.p_value,
-                              "days": test.days, "method": "weighted least squares of log CTR "
-                              "on creative age, one-sided t-test of the slope"},
+                    evidence={
+                        "ad_id": ad_id,
+                        "decline": test.decline,
+                        "p_value": test.p_value,
+                        "days": test.days,
+                        "method": "weighted least squares of log CTR "
+                        "on creative age, one-sided t-test of the slope",
+                    },
                 )  # fmt: skip
             )
-    ranked.sort(key=lambda r: (r[0] * max(r[1], 1e-6)), reverse=True)
+    ranked.sort(key=lambda r: r[0] * max(r[1], 1e-6), reverse=True)
     ranking = [
         {"ad_id": ad_id, "ctr": round(ctr, 6), "cvr": round(cvr, 6)} for ctr, cvr, ad_id in ranked
     ]
@@ -294,10 +307,16 @@ def audience_expert_offline(snapshot: AccountSnapshot) -> AgentReport:
                     detail=f"Conversion rate {test.rate * 100:.2f}% vs {test.rest_rate * 100:.2f}% "
                     f"for the rest of {dimension} ({test.lift:.2f}×).",
                     confidence=round(1 - test.p_value, 6),
-                    evidence={"campaign_id": campaign_id, "dimension": dimension,
-                              "value": test.value, "lift": test.lift, "p_value": test.p_value,
-                              "clicks": test.trials, "conversions": test.successes,
-                              "method": "two-proportion z-test, two-sided, Bonferroni"},
+                    evidence={
+                        "campaign_id": campaign_id,
+                        "dimension": dimension,
+                        "value": test.value,
+                        "lift": test.lift,
+                        "p_value": test.p_value,
+                        "clicks": test.trials,
+                        "conversions": test.successes,
+                        "method": "two-proportion z-test, two-sided, Bonferroni",
+                    },
                 )  # fmt: skip
             )
             if test.lift > 1 and test.lift > best.get(campaign_id, {}).get("lift", 0):
@@ -352,11 +371,15 @@ def performance_optimizer_offline(snapshot: AccountSnapshot) -> AgentReport:
                     title=f"Pause {info.name}",
                     rationale=f"Spent {spend14:,.2f} in 14 days without a conversion; at the "
                     f"account CPA of {target:,.2f} about {expected:.1f} were expected.",
-                    expected_impact=Impact(metric="spend", change=-spend14 / 14,
-                                           low=-spend14 / 14, high=-spend14 / 14),  # fmt: skip
+                    expected_impact=Impact(
+                        metric="spend", change=-spend14 / 14, low=-spend14 / 14, high=-spend14 / 14
+                    ),  # fmt: skip
                     confidence=round(1 - poisson_shortfall_p(0, expected), 4),
-                    evidence={"spend_14d": spend14, "conversions_14d": conv14,
-                              "account_cpa": target},  # fmt: skip
+                    evidence={
+                        "spend_14d": spend14,
+                        "conversions_14d": conv14,
+                        "account_cpa": target,
+                    },  # fmt: skip
                 )
             )
             continue
@@ -431,7 +454,9 @@ def _fit_evidence(fit: CurveFit, spend: float, marginal: float, target: float | 
 
 
 def budget_curves(
-    snapshot: AccountSnapshot, *, exclude: set[int] = frozenset()  # type: ignore[assignment]
+    snapshot: AccountSnapshot,
+    *,
+    exclude: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> list[Curve]:
     """Budget → conversions curves (spend curve × delivery), bounds 0.5×–2× today."""
     curves = []
@@ -492,8 +517,8 @@ def budget_manager_offline(
                     high=high - base,
                 ),
                 confidence=round(fit.confidence, 4),
-                evidence=_fit_evidence(fit, old * delivery, fit.marginal_cpa(old * delivery),
-                                       None) | {"bounds": [curve.low, curve.high]},  # fmt: skip
+                evidence=_fit_evidence(fit, old * delivery, fit.marginal_cpa(old * delivery), None)
+                | {"bounds": [curve.low, curve.high]},  # fmt: skip
             )
         )
     pacing = []
@@ -552,8 +577,11 @@ def competitive_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
                 else "No recurring theme in the notes."
             ),
             confidence=round(min(0.9, count / (count + 3)), 4),
-            evidence={"competitor": competitor, "notes": count,
-                      "themes": dict(by_competitor[competitor])},  # fmt: skip
+            evidence={
+                "competitor": competitor,
+                "notes": count,
+                "themes": dict(by_competitor[competitor]),
+            },  # fmt: skip
         )
         for competitor, count in counts.most_common(10)
     ]
@@ -635,4 +663,3 @@ def review_with_llm(
 
 def finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-

@@ -152,9 +152,7 @@ class RateTest:
     trials: float
 
 
-def compare_segments(
-    rows: dict[str, list[float]], *, min_trials: float = 100.0
-) -> list[RateTest]:
+def compare_segments(rows: dict[str, list[float]], *, min_trials: float = 100.0) -> list[RateTest]:
     """Each segment's conversion rate (conversions / clicks) against the rest of its
     dimension: two-sided two-proportion z-test. `rows` maps value -> [clicks, conversions,
     ...]. Segments with fewer than `min_trials` clicks are left out."""

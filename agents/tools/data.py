@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from adplatform.models import Organization
+from agents.models import CompetitorNote
 from analytics.metrics import Dimension, MetricQuery, Metrics, Period
 from analytics.selectors import get_metric_report, get_metric_totals
 from analytics.selectors.metrics import MetricTotals
-from agents.models import CompetitorNote
 from campaigns.models import Ad, Campaign, DeliveryStatus
 
 SEGMENT_DIMENSIONS = (Dimension.AGE, Dimension.GENDER, Dimension.DEVICE)

@@ -76,8 +76,7 @@ def test_an_injected_ad_text_changes_nothing(
 
     def actions(run: AgentRun) -> list[tuple[int, str, str]]:
         return sorted(
-            (r.campaign_id, r.action, str(r.params))
-            for r in Recommendation.objects.filter(run=run)
+            (r.campaign_id, r.action, str(r.params)) for r in Recommendation.objects.filter(run=run)
         )
 
     assert injected.status == RunStatus.SUCCEEDED
