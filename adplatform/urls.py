@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("campaigns.api.urls")),
     path("", include("analytics.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("agents.api.urls")),
 ]
 
 urlpatterns = [

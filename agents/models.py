@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -169,3 +170,129 @@ class LLMCall(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AgentTask(models.TextChoices):
+    ACCOUNT_REVIEW = "account_review", "Account review (all agents)"
+    BUDGET_PLAN = "budget_plan", "Budget plan"
+    CREATIVE_VARIANTS = "creative_variants", "Creative variants"
+    FORECAST = "forecast", "Forecast"
+
+
+class AgentRun(models.Model):
+    """One run of an agent task: what ran, on which provider, how long, what it found."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="agent_runs"
+    )
+    task = models.CharField(max_length=32, choices=AgentTask.choices)
+    params = models.JSONField(default=dict, blank=True)
+    agents = models.JSONField(default=list, blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    # Steps done so far, e.g. [{"step": "frame", "at": "...", "seconds": 0.1}].
+    progress = models.JSONField(default=list, blank=True)
+    output = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_estimate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_task_display()} #{self.pk} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class RecommendationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPLIED = "applied", "Applied"
+    DISMISSED = "dismissed", "Dismissed"
+    FAILED = "failed", "Failed"
+
+
+class Recommendation(models.Model):
+    """An agent's proposed change to one campaign, in terms campaigns.services applies."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    run = models.ForeignKey(
+        AgentRun, null=True, blank=True, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    agent = models.CharField(max_length=64)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="recommendations"
+    )
+    action = models.CharField(max_length=32)
+    params = models.JSONField(default=dict, blank=True)
+    title = models.CharField(max_length=300)
+    rationale = models.TextField(blank=True)
+    # {"metric": "conversions", "change": 1.2, "low": 0.8, "high": 1.6} per day.
+    expected_impact = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField()
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PENDING
+    )
+    change = models.ForeignKey(
+        "campaigns.CampaignChange",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CompetitorNote(models.Model):
+    """What a user saw a competitor doing (an ad, an offer); untrusted text for the agents."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="competitor_notes"
+    )
+    competitor = models.CharField(max_length=200)
+    platform = models.CharField(max_length=32, blank=True)
+    text = models.TextField()
+    observed_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-observed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.competitor} ({self.observed_on})"

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from adplatform.audit import record_audit
 from adplatform.models import AuditAction, Organization, Role
+from agents.models import AgentRun, Recommendation
 from analytics.models import ScheduledReport
 from notifications.services import notify
 from tests.analytics.factories import InsightFactory
@@ -73,6 +74,11 @@ def two_tenants(organization: Organization, other_organization: Organization) ->
             recipients=["client@example.com"],
             next_run_at=timezone.now(),
         )
+        run = AgentRun.objects.create(organization=org, task="account_review")
+        Recommendation.objects.create(
+            organization=org, run=run, agent="budget_manager", campaign=ad.campaign,
+            action="pause", title="Pause", confidence=0.9,
+        )  # fmt: skip
 
 
 def test_every_detail_route_hides_other_organizations_objects(

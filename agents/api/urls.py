@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from agents.api.views import AgentRunViewSet, RecommendationViewSet
+
+router = SimpleRouter()
+router.register("agents/runs", AgentRunViewSet, basename="agent-run")
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
+
+urlpatterns = router.urls

@@ -1,0 +1,155 @@
+"""The multi-agent account review as a LangGraph graph, and the single-agent tasks.
+
+frame (Campaign Analyst) → creative, audience, optimizer, competitive in parallel →
+budget (Budget Manager, reconciling with the optimizer) → synthesis. The account is read
+once, before the graph runs (`load_snapshot`); nodes compute on it, and call a model only
+when the organization has one, so parallel branches overlap their model latency.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypedDict
+
+from django.db import connection
+from langgraph.graph import END, START, StateGraph
+
+from adplatform.models import Organization
+from agents.providers.config import resolve_chain
+from agents.specialists import (
+    AgentReport,
+    audience_expert_offline,
+    budget_manager_offline,
+    campaign_analyst_offline,
+    competitive_analyst_offline,
+    creative_specialist_offline,
+    performance_optimizer_offline,
+    review_with_llm,
+)
+from agents.tools.data import AccountSnapshot
+
+SPECIALISTS = ("creative_specialist", "audience_expert", "performance_optimizer",
+               "competitive_analyst")  # fmt: skip
+REVIEW_AGENTS = ("campaign_analyst", *SPECIALISTS, "budget_manager")
+
+
+class ReviewState(TypedDict, total=False):
+    reports: Annotated[dict[str, dict[str, Any]], operator.or_]
+    providers: Annotated[list[dict[str, Any]], operator.add]
+    final: dict[str, Any]
+
+
+def has_model(organization: Organization) -> bool:
+    """Whether the organization's chain starts with a real model (not offline)."""
+    return not resolve_chain(organization)[0].is_offline
+
+
+class Reviewer:
+    """Runs agents on one snapshot, through the organization's model when it has one."""
+
+    def __init__(self, organization: Organization, snapshot: AccountSnapshot) -> None:
+        self.organization = organization
+        self.snapshot = snapshot
+        self.use_model = has_model(organization)
+        self._owner = threading.get_ident()
+
+    def finish(self, report: AgentReport) -> dict[str, Any]:
+        notes: list[dict[str, Any]] = []
+        if self.use_model:
+            try:
+                report, note = review_with_llm(self.organization, report)
+                notes.append(note | {"agent": report.agent})
+            finally:
+                # LangGraph runs parallel branches in worker threads: each opened its own
+                # database connection for the model's call records; close it there.
+                if threading.get_ident() != self._owner:
+                    connection.close()
+        return {"reports": {report.agent: report.model_dump(mode="json")}, "providers": notes}
+
+
+def _node(reviewer: Reviewer, make: Callable[[ReviewState], AgentReport]) -> Any:
+    def run(state: ReviewState) -> dict[str, Any]:
+        return reviewer.finish(make(state))
+
+    return run
+
+
+def build_review_graph(reviewer: Reviewer) -> Any:
+    snapshot = reviewer.snapshot
+    graph = StateGraph(ReviewState)
+    graph.add_node("frame", _node(reviewer, lambda s: campaign_analyst_offline(snapshot)))
+    graph.add_node(
+        "creative_specialist", _node(reviewer, lambda s: creative_specialist_offline(snapshot))
+    )
+    graph.add_node("audience_expert", _node(reviewer, lambda s: audience_expert_offline(snapshot)))
+    graph.add_node(
+        "performance_optimizer",
+        _node(reviewer, lambda s: performance_optimizer_offline(snapshot)),
+    )
+    graph.add_node(
+        "competitive_analyst", _node(reviewer, lambda s: competitive_analyst_offline(snapshot))
+    )
+
+    def budget(state: ReviewState) -> AgentReport:
+        # Campaigns the optimizer wants paused get no budget in the plan.
+        optimizer = state["reports"].get("performance_optimizer", {})
+        paused = {
+            r["campaign_id"] for r in optimizer.get("recommendations", []) if r["action"] == "pause"
+        }
+        return budget_manager_offline(snapshot, exclude=paused)
+
+    graph.add_node("budget_manager", _node(reviewer, budget))
+    graph.add_node("synthesis", lambda state: {"final": synthesize(state["reports"])})
+    graph.add_edge(START, "frame")
+    for name in SPECIALISTS:
+        graph.add_edge("frame", name)
+    graph.add_edge(list(SPECIALISTS), "budget_manager")
+    graph.add_edge("budget_manager", "synthesis")
+    graph.add_edge("synthesis", END)
+    return graph.compile()
+
+
+def synthesize(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One report: each agent's section, and the recommendations reconciled.
+
+    The Budget Manager's plan supersedes the optimizer's budget moves on the same campaign
+    (one budget per campaign); a pause wins over everything for its campaign.
+    """
+    recommendations: list[dict[str, Any]] = []
+    budget_campaigns = {
+        r["campaign_id"] for r in reports.get("budget_manager", {}).get("recommendations", [])
+    }
+    for agent in REVIEW_AGENTS:
+        for rec in reports.get(agent, {}).get("recommendations", []):
+            if (
+                agent == "performance_optimizer"
+                and rec["action"] == "daily_budget"
+                and rec["campaign_id"] in budget_campaigns
+            ):
+                continue
+            recommendations.append(rec)
+    confidence = min((r.get("confidence", 1.0) for r in reports.values()), default=0.0)
+    analyst = reports.get("campaign_analyst", {})
+    return {
+        "headline": analyst.get("summary", ""),
+        "sections": [
+            {k: v for k, v in reports[agent].items() if k != "recommendations"}
+            for agent in REVIEW_AGENTS
+            if agent in reports
+        ],
+        "recommendations": recommendations,
+        "confidence": confidence,
+    }
+
+
+def run_review(
+    organization: Organization, snapshot: AccountSnapshot
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (node, update) as the review's steps finish; the last update holds "final"."""
+    reviewer = Reviewer(organization, snapshot)
+    graph = build_review_graph(reviewer)
+    for chunk in graph.stream({"reports": {}, "providers": []}, stream_mode="updates"):
+        for node, update in chunk.items():
+            yield node, update or {}
