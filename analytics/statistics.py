@@ -66,6 +66,16 @@ def _log_scale(series: np.ndarray) -> tuple[np.ndarray, float]:
     return np.log(np.clip(series, 0, None) + offset), offset
 
 
+# The smallest noise (in log units, ~5%) and the smallest gap from the expected value
+# (20%) that can make a day an anomaly.
+MIN_NOISE_LOG = 0.05
+MIN_RELATIVE_GAP = 0.2
+
+
+def _relative_gap(value: float, expected: float) -> float:
+    return abs(value - expected) / max(abs(expected), 1e-9)
+
+
 def detect_anomalies(
     values: Sequence[float | None],
     *,
@@ -104,7 +114,9 @@ def detect_anomalies(
     deviation = adjusted - baseline
     center = float(np.median(deviation))
     scale = MAD_SCALE * float(np.median(np.abs(deviation - center)))
-    scale = max(scale, 1e-6)  # a perfectly regular series
+    # Budget-capped spend can be almost perfectly regular; without a floor on the noise a
+    # 1% wobble scores in the thousands. Below ~5% day-to-day noise nobody acts anyway.
+    scale = max(scale, MIN_NOISE_LOG)
     scores = (deviation - center) / scale
     expected = np.exp(baseline + seasonal) - offset
     points = [
@@ -116,7 +128,7 @@ def detect_anomalies(
             confidence=float(1 - 2 * scipy_stats.norm.sf(abs(scores[i]))),
         )
         for i in np.flatnonzero(np.abs(scores) > threshold)
-        if observed[i]
+        if observed[i] and _relative_gap(series[i], expected[i]) >= MIN_RELATIVE_GAP
     ]
     return AnomalyScan(
         expected=[float(x) for x in expected],
