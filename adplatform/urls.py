@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("campaigns.integrations_urls")),
     path("", include("analytics.urls")),
     path("", include("notifications.urls")),
+    path("", include("agents.urls")),
 ]
 
 if settings.BENCH_VIEWS:

@@ -10,7 +10,7 @@ import zoneinfo
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from adplatform.models import Organization
@@ -26,6 +26,7 @@ from agents.specialists import (
 from agents.tools.data import AccountSnapshot, load_snapshot
 from agents.workflow import REVIEW_AGENTS, has_model, run_review
 from analytics.services.forecasts import ForecastUnavailable, forecast_metric
+from campaigns.models import CampaignDailyMetric
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,14 @@ def start_run(
 
 
 def default_as_of(organization: Organization) -> dt.date:
+    """Yesterday in the organization's time zone, or the last day with data if earlier
+    (a paused sync must not make every review look at empty days)."""
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
-    return today - dt.timedelta(days=1)
+    yesterday = today - dt.timedelta(days=1)
+    last = CampaignDailyMetric.objects.filter(organization=organization).aggregate(
+        last=Max("date")
+    )["last"]
+    return min(yesterday, last) if last else yesterday
 
 
 def _step(run: AgentRun, step: str, started: float) -> None:

@@ -113,7 +113,14 @@ def test_every_main_page_renders_without_browser_errors(
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     _login(page, live_server)
 
-    for path in ["dashboard/", "campaigns/", "integrations/", "notifications/", "settings/"]:
+    for path in [
+        "dashboard/",
+        "campaigns/",
+        "integrations/",
+        "notifications/",
+        "settings/",
+        "agents/",
+    ]:
         page.goto(f"{live_server.url}/{path}")
         page.wait_for_load_state("networkidle")
         screenshot("page-" + path.strip("/"))
@@ -121,3 +128,17 @@ def test_every_main_page_renders_without_browser_errors(
     # The notifications socket needs an ASGI server; pytest's live server speaks WSGI only.
     problems = [p for p in problems if "WebSocket" not in p and "/ws/" not in p]
     assert problems == []
+
+
+def test_an_account_review_from_the_agents_page(
+    demo_data: None, page: Any, live_server: Any, screenshot: Any
+) -> None:
+    _login(page, live_server)
+    page.goto(f"{live_server.url}/agents/")
+    page.get_by_label("Task").select_option("account_review")
+    page.get_by_role("button", name="Run").click()
+
+    page.wait_for_url("**/agents/runs/*/")
+    page.wait_for_selector("[data-testid=run-status]:has-text('Succeeded')", timeout=60_000)
+    screenshot("agents-review")
+    assert page.locator("[data-testid=recommendations] tbody tr").count() >= 1
