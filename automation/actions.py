@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from automation.engine import BIDDABLE, StepContext, StepOutcome, money
+from automation.engine import StepContext, StepOutcome, money
 from automation.registry import ActionDefinition, register_action
 from campaigns.models import ChangeKind, DeliveryStatus
+from campaigns.services.changes import BIDDABLE_STRATEGIES as BIDDABLE
 
 
 class NoParams(BaseModel):
@@ -61,10 +62,17 @@ def _budget_outcome(context: StepContext, new: Decimal) -> StepOutcome:
     new = money(new)
     checks: list[str] = []
     if guardrails.budget_floor is not None and new < guardrails.budget_floor:
-        new, _ = guardrails.budget_floor, checks.append(f"raised to the floor {guardrails.budget_floor}")
+        new = guardrails.budget_floor
+        checks.append(f"raised to the floor {guardrails.budget_floor}")
     if guardrails.budget_ceiling is not None and new > guardrails.budget_ceiling:
-        new, _ = guardrails.budget_ceiling, checks.append(f"capped at the ceiling {guardrails.budget_ceiling}")
-    verdict: dict[str, object] = {"allowed": True, "checks": checks, "from": str(current), "to": str(new)}
+        new = guardrails.budget_ceiling
+        checks.append(f"capped at the ceiling {guardrails.budget_ceiling}")
+    verdict: dict[str, object] = {
+        "allowed": True,
+        "checks": checks,
+        "from": str(current),
+        "to": str(new),
+    }
     params = {"daily_budget": str(new)}
     expected = {"daily_budget": str(current)}
     if new == current:
@@ -85,7 +93,9 @@ def _budget_action(name: str, label: str, params: type[BaseModel], sign: int) ->
     def plan(context: StepContext) -> StepOutcome:
         current = context.target.daily_budget
         if current is None:
-            return StepOutcome(kind=ChangeKind.DAILY_BUDGET, skip_reason="The campaign has no daily budget.")
+            return StepOutcome(
+                kind=ChangeKind.DAILY_BUDGET, skip_reason="The campaign has no daily budget."
+            )
         if "amount" in context.params:
             return _budget_outcome(context, Decimal(str(context.params["amount"])))
         percent = Decimal(str(context.params["percent"]))
@@ -123,13 +133,18 @@ def _notify_plan(context: StepContext) -> StepOutcome:
 register_action(_status_plan(ChangeKind.PAUSE.value, DeliveryStatus.PAUSED.value))
 register_action(_status_plan(ChangeKind.ACTIVATE.value, DeliveryStatus.ACTIVE.value))
 register_action(_budget_action("increase_budget", "Increase the daily budget by %", Percent, 1))
-register_action(_budget_action("decrease_budget", "Decrease the daily budget by %", DecreasePercent, -1))
+register_action(
+    _budget_action("decrease_budget", "Decrease the daily budget by %", DecreasePercent, -1)
+)
 register_action(_budget_action("set_budget", "Set the daily budget to an amount", Amount, 1))
 register_action(_bid_action("adjust_bid", "Adjust the bid by %", SignedPercent))
 register_action(_bid_action("set_bid", "Set the bid to an amount", Amount))
 register_action(
     ActionDefinition(
-        name="notify", label="Send a notification", params=Notify, plan=_notify_plan,
+        name="notify",
+        label="Send a notification",
+        params=Notify,
+        plan=_notify_plan,
         changes_campaign=False,
     )  # fmt: skip
 )

@@ -16,7 +16,6 @@ from typing import Any
 
 from analytics.metrics import Metrics
 from automation.registry import ACTIONS, CONDITION_METRICS
-from campaigns.services.changes import BIDDABLE_STRATEGIES as BIDDABLE
 from automation.schema import (
     WINDOWS,
     Condition,
@@ -100,7 +99,9 @@ DailyValues = Mapping[int, Mapping[dt.date, Metrics]]
 
 
 # --- Windows and values ----------------------------------------------------------------------
-def window_period(window: str, as_of: dt.date, *, previous: bool = False) -> tuple[dt.date, dt.date]:
+def window_period(
+    window: str, as_of: dt.date, *, previous: bool = False
+) -> tuple[dt.date, dt.date]:
     first_back, last_back = WINDOWS[window]
     start, end = as_of - dt.timedelta(days=first_back), as_of - dt.timedelta(days=last_back)
     if previous:
@@ -113,7 +114,9 @@ def lookback_start(definition: RuleDefinition, as_of: dt.date) -> dt.date:
     """The first day any condition of the rule needs."""
     starts = [as_of]
     for condition in _conditions(definition):
-        starts.append(window_period(condition.window, as_of, previous=condition.compare_to_previous)[0])
+        starts.append(
+            window_period(condition.window, as_of, previous=condition.compare_to_previous)[0]
+        )
     if definition.conditions.minimum_data:
         starts.append(window_period(definition.conditions.minimum_data.window, as_of)[0])
     return min(starts)
@@ -244,7 +247,9 @@ def plan_pass(
         changes_here = False
         for index, step in enumerate(definition.actions):
             action = ACTIONS[step.type]
-            outcome = action.plan(StepContext(target=state, params=step.params(), guardrails=guardrails))
+            outcome = action.plan(
+                StepContext(target=state, params=step.params(), guardrails=guardrails)
+            )
             if not outcome.is_skipped and action.changes_campaign:
                 last = last_acted.get(target.campaign_id)
                 if cooldown and last is not None and now - last < cooldown:

@@ -15,7 +15,9 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
         "frequency": RuleFrequency.EVERY_15_MINUTES,
         "conditions": {
             "operator": "and",
-            "items": [{"metric": "budget_spent_pct", "window": "today", "operator": "gte", "value": "90"}],
+            "items": [
+                {"metric": "budget_spent_pct", "window": "today", "operator": "gte", "value": "90"}
+            ],
         },
         "actions": [{"type": "pause"}, {"type": "notify", "priority": "high"}],
         "guardrails": {"cooldown_hours": 12, "max_actions_per_run": 50},
@@ -50,8 +52,12 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
             ],
         },
         "actions": [{"type": "increase_budget", "percent": "20"}],
-        "guardrails": {"max_budget_change_pct": "25", "budget_ceiling": "1000",
-                       "cooldown_hours": 24, "max_actions_per_run": 20},  # fmt: skip
+        "guardrails": {
+            "max_budget_change_pct": "25",
+            "budget_ceiling": "1000",
+            "cooldown_hours": 24,
+            "max_actions_per_run": 20,
+        },  # fmt: skip
     },
     {
         "slug": "night-pause",

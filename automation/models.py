@@ -28,7 +28,7 @@ class RuleFrequency(models.TextChoices):
     DAILY = "daily", "Daily"
 
 
-FREQUENCY_SECONDS = {
+FREQUENCY_SECONDS: dict[str, int] = {
     RuleFrequency.EVERY_15_MINUTES: 15 * 60,
     RuleFrequency.HOURLY: 3600,
     RuleFrequency.DAILY: 24 * 3600,

@@ -136,7 +136,9 @@ class ActionStep(BaseModel):
     @classmethod
     def _known_action(cls, value: str) -> str:
         if value not in ACTIONS:
-            raise ValueError(f"Unknown action {value!r}; choose one of {', '.join(sorted(ACTIONS))}.")
+            raise ValueError(
+                f"Unknown action {value!r}; choose one of {', '.join(sorted(ACTIONS))}."
+            )
         return value
 
     def params(self) -> dict[str, Any]:

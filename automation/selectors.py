@@ -15,9 +15,9 @@ from django.db.models import Q, QuerySet
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
+from automation.engine import Target
 from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
 from automation.schema import Scope
-from automation.engine import Target
 from campaigns.models import Campaign, CampaignDailyMetric, DeliveryStatus
 
 # A rule never touches campaigns that are gone from the platform.
@@ -86,8 +86,14 @@ def list_targets(organization: Organization, scope: Scope) -> list[Target]:
     ).order_by("pk")  # fmt: skip
     return [
         Target(
-            campaign_id=pk, name=name, ad_account_id=account_id, platform=platform,
-            status=status, daily_budget=budget, bid_amount=bid, bid_strategy=strategy,
+            campaign_id=pk,
+            name=name,
+            ad_account_id=account_id,
+            platform=platform,
+            status=status,
+            daily_budget=budget,
+            bid_amount=bid,
+            bid_strategy=strategy,
         )  # fmt: skip
         for pk, name, account_id, platform, status, budget, bid, strategy in rows
     ]

@@ -66,7 +66,12 @@ class BacktestResult:
 
 
 def _known_values(
-    organization: Organization, *, campaign_ids: set[int], at: dt.datetime, start: dt.date, end: dt.date
+    organization: Organization,
+    *,
+    campaign_ids: set[int],
+    at: dt.datetime,
+    start: dt.date,
+    end: dt.date,
 ) -> DailyValues:
     values: dict[int, dict[dt.date, Metrics]] = defaultdict(dict)
     for row in daily_metrics_as_known_at(organization, at=at, start=start, end=end):

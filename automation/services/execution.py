@@ -23,7 +23,14 @@ from django.utils import timezone
 
 from adplatform.models import Organization
 from automation import selectors
-from automation.engine import PlannedStep, StepContext, Target, evaluate_target, lookback_start, plan_pass
+from automation.engine import (
+    PlannedStep,
+    StepContext,
+    Target,
+    evaluate_target,
+    lookback_start,
+    plan_pass,
+)
 from automation.models import (
     FINAL_ACTION_STATUSES,
     FREQUENCY_SECONDS,
@@ -128,7 +135,9 @@ def _record_outcome(rule: AutomationRule, execution: RuleExecution) -> None:
     if execution.status != ExecutionStatus.FAILED:
         rules.update(consecutive_failures=0, last_run_at=execution.started_at)
         return
-    rules.update(consecutive_failures=F("consecutive_failures") + 1, last_run_at=execution.started_at)
+    rules.update(
+        consecutive_failures=F("consecutive_failures") + 1, last_run_at=execution.started_at
+    )
     tripped = rules.filter(
         is_enabled=True, consecutive_failures__gte=F("max_consecutive_failures")
     ).update(is_enabled=False, disabled_reason="Disabled after repeated failed executions.")
@@ -160,7 +169,9 @@ def _carry_out(
                     break
                 continue
             action, created = _claim(rule, execution, campaign, step, plan.values, key)
-            if not created and action.status in FINAL_ACTION_STATUSES | {ActionStatus.AWAITING_APPROVAL}:
+            if not created and action.status in FINAL_ACTION_STATUSES | {
+                ActionStatus.AWAITING_APPROVAL
+            }:
                 counts.skipped += 1  # done in an earlier pass over this window
                 if action.status == ActionStatus.FAILED and step.stop_on_failure:
                     break
@@ -171,7 +182,9 @@ def _carry_out(
                 counts.proposed += 1
                 proposals += 1
                 continue
-            status = perform_action(rule=rule, action=action, campaign=campaign, step=step)
+            status = perform_action(
+                rule=rule, action=action, campaign=campaign, step=step, now=execution.started_at
+            )
             if status in (ActionStatus.APPLIED, ActionStatus.DRY_RUN):
                 counts.applied += 1
             elif status == ActionStatus.FAILED:
@@ -225,9 +238,16 @@ def _change_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def perform_action(
-    *, rule: AutomationRule, action: RuleAction, campaign: Campaign, step: PlannedStep
+    *,
+    rule: AutomationRule,
+    action: RuleAction,
+    campaign: Campaign,
+    step: PlannedStep,
+    now: dt.datetime | None = None,
 ) -> str:
-    """Carry out one claimed step; returns the action's new status."""
+    """Carry out one claimed step; returns the action's new status. `now` (the run's
+    clock) stamps `finished_at`, which the cooldown measures from."""
+    now = now or timezone.now()
     outcome = step.outcome
     if outcome.kind == "notify":
         if not rule.is_dry_run:
@@ -239,7 +259,8 @@ def perform_action(
                 priority=outcome.params.get("priority", "normal"),
                 subject=f"Rule {rule.name!r} matched {campaign.name!r}",
             )  # fmt: skip
-        return _finish(action, ActionStatus.DRY_RUN if rule.is_dry_run else ActionStatus.APPLIED)
+        status = ActionStatus.DRY_RUN if rule.is_dry_run else ActionStatus.APPLIED
+        return _finish(action, status, at=now)
     assert outcome.kind is not None
     try:
         change = request_campaign_change(
@@ -249,25 +270,27 @@ def perform_action(
             dry_run=rule.is_dry_run,
         )  # fmt: skip
     except CampaignChangeError as exc:
-        return _finish(action, ActionStatus.FAILED, error=str(exc))
+        return _finish(action, ActionStatus.FAILED, error=str(exc), at=now)
     if change.guardrail_verdict != outcome.verdict:
         CampaignChange.objects.filter(pk=change.pk).update(guardrail_verdict=outcome.verdict)
     action.change = change
     if change.status == ChangeStatus.APPLIED:
-        return _finish(action, ActionStatus.APPLIED)
+        return _finish(action, ActionStatus.APPLIED, at=now)
     if change.status == ChangeStatus.DRY_RUN:
-        return _finish(action, ActionStatus.DRY_RUN)
+        return _finish(action, ActionStatus.DRY_RUN, at=now)
     if change.status in (ChangeStatus.FAILED, ChangeStatus.CONFLICT):
-        return _finish(action, ActionStatus.FAILED, error=change.error or change.status)
+        return _finish(action, ActionStatus.FAILED, error=change.error or change.status, at=now)
     # Another worker is applying it right now; leave the claim for it to finish.
     action.save(update_fields=["change"])
     return ActionStatus.PENDING
 
 
-def _finish(action: RuleAction, status: str, *, error: str = "") -> str:
+def _finish(
+    action: RuleAction, status: str, *, error: str = "", at: dt.datetime | None = None
+) -> str:
     action.status = status
     action.error = error[:2000]
-    action.finished_at = timezone.now()
+    action.finished_at = at or timezone.now()
     action.save(update_fields=["status", "error", "finished_at", "change"])
     return status
 
@@ -286,9 +309,11 @@ def claim_due_rules(*, now: dt.datetime | None = None) -> list[int]:
         interval = dt.timedelta(seconds=FREQUENCY_SECONDS.get(frequency, 900) - 60)
         if last_run_at is not None and now - last_run_at < interval:
             continue
-        claimed = AutomationRule.objects.filter(pk=pk).filter(
-            Q(last_run_at=last_run_at) if last_run_at else Q(last_run_at__isnull=True)
-        ).update(last_run_at=now)
+        claimed = (
+            AutomationRule.objects.filter(pk=pk)
+            .filter(Q(last_run_at=last_run_at) if last_run_at else Q(last_run_at__isnull=True))
+            .update(last_run_at=now)
+        )
         if claimed:
             due.append(pk)
     return due
@@ -334,7 +359,9 @@ def approve_rule_action(
         return action
     step_definition = definition.actions[action.step]
     outcome = ACTIONS[action.action_type].plan(
-        StepContext(target=target, params=step_definition.params(), guardrails=definition.guardrails)
+        StepContext(
+            target=target, params=step_definition.params(), guardrails=definition.guardrails
+        )
     )
     if outcome.is_skipped:
         action.guardrail_verdict = outcome.verdict
@@ -344,7 +371,7 @@ def approve_rule_action(
     action.params, action.guardrail_verdict = outcome.params, outcome.verdict
     action.save(update_fields=["params", "guardrail_verdict"])
     step = PlannedStep(action.step, action.action_type, step_definition.stop_on_failure, outcome)
-    perform_action(rule=rule, action=action, campaign=campaign, step=step)
+    perform_action(rule=rule, action=action, campaign=campaign, step=step, now=now)
     return action
 
 

@@ -29,7 +29,9 @@ def _check_scope_ids(organization: Organization, scope: dict[str, Any]) -> None:
         section = scope.get(part) or {}
         for field, model in (("ad_account_ids", AdAccount), ("campaign_ids", Campaign)):
             ids = set(section.get(field) or [])
-            if ids and model.objects.filter(organization=organization, pk__in=ids).count() != len(ids):
+            if ids and model.objects.filter(organization=organization, pk__in=ids).count() != len(
+                ids
+            ):
                 errors[f"scope.{part}.{field}"] = ["Unknown id(s) for this organization."]
     if errors:
         raise RuleDefinitionError(errors)

@@ -13,7 +13,7 @@ from automation.models import ActionStatus, AutomationRule, ExecutionStatus, Rul
 from automation.services import approve_rule_action, reject_rule_action, run_rule
 from campaigns.models import ActorKind, Campaign, CampaignChange, ChangeStatus, DeliveryStatus
 from integrations.models import Connection
-from tests.automation.conftest import CLOCK, TODAY
+from tests.automation.conftest import CLOCK
 from tests.automation.factories import RuleFactory
 from tests.campaigns.factories import CampaignFactory
 
@@ -25,12 +25,16 @@ def _biggest(sandbox: Connection) -> Campaign:
     return Campaign.objects.get(organization=sandbox.organization, daily_budget=500)
 
 
-def _rule(organization: Organization, campaign: Campaign, actions: list[dict], **extra: object) -> AutomationRule:
+def _rule(
+    organization: Organization, campaign: Campaign, actions: list[dict], **extra: object
+) -> AutomationRule:
     guardrails = extra.pop("guardrails", {"cooldown_hours": 0})
     return RuleFactory(
         organization=organization,
         scope={"include": {"campaign_ids": [campaign.pk]}},
-        conditions={"items": [{"metric": "spend", "window": "today", "operator": "gte", "value": "0"}]},
+        conditions={
+            "items": [{"metric": "spend", "window": "today", "operator": "gte", "value": "0"}]
+        },
         actions=actions,
         guardrails=guardrails,
         **extra,
@@ -47,7 +51,9 @@ def test_a_pause_rule_pauses_the_campaign_on_the_platform_and_records_the_change
     campaign = _biggest(sandbox)
     rule = RuleFactory(
         organization=organization,
-        conditions={"items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "200"}]},
+        conditions={
+            "items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "200"}]
+        },
         actions=[{"type": "pause"}],
     )
 
@@ -56,12 +62,20 @@ def test_a_pause_rule_pauses_the_campaign_on_the_platform_and_records_the_change
     campaign.refresh_from_db()
     assert campaign.status == DeliveryStatus.PAUSED
     change = CampaignChange.objects.get(campaign=campaign)
-    assert (change.status, change.kind, change.actor_kind) == (ChangeStatus.APPLIED, "pause", ActorKind.RULE)
+    assert (change.status, change.kind, change.actor_kind) == (
+        ChangeStatus.APPLIED,
+        "pause",
+        ActorKind.RULE,
+    )
     assert change.after["status"] == "paused"
     action = RuleAction.objects.get(rule=rule)
     assert action.change == change and action.status == ActionStatus.APPLIED
     assert action.trigger_values == {"spend:today": "258.1300"}
-    assert (execution.targets_evaluated, execution.targets_matched, execution.actions_applied) == (3, 1, 1)
+    assert (execution.targets_evaluated, execution.targets_matched, execution.actions_applied) == (
+        3,
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,7 +120,9 @@ def test_a_notify_step_sends_through_the_one_notification_function(
     sandbox: Connection, organization: Organization, caplog: pytest.LogCaptureFixture
 ) -> None:
     campaign = _biggest(sandbox)
-    rule = _rule(organization, campaign, [{"type": "notify", "priority": "high", "message": "look"}])
+    rule = _rule(
+        organization, campaign, [{"type": "notify", "priority": "high", "message": "look"}]
+    )
 
     with caplog.at_level(logging.INFO, logger="automation.services.notify"):
         _run(rule)
@@ -179,9 +195,13 @@ def test_a_failed_step_stops_the_chain_when_told_to(organization: Organization) 
     assert execution.status == ExecutionStatus.FAILED
 
 
-def test_a_failed_step_continues_the_chain_when_told_not_to_stop(organization: Organization) -> None:
+def test_a_failed_step_continues_the_chain_when_told_not_to_stop(
+    organization: Organization,
+) -> None:
     campaign = CampaignFactory(organization=organization, ad_account__organization=organization)
-    rule = _rule(organization, campaign, [{"type": "pause", "stop_on_failure": False}, {"type": "notify"}])
+    rule = _rule(
+        organization, campaign, [{"type": "pause", "stop_on_failure": False}, {"type": "notify"}]
+    )
 
     _run(rule)
 
@@ -250,7 +270,9 @@ def test_an_approval_is_rechecked_and_skipped_when_the_rule_no_longer_matches(
     campaign = _biggest(sandbox)
     rule = _rule(organization, campaign, [{"type": "pause"}], requires_approval=True)
     _run(rule)
-    rule.conditions = {"items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "100000"}]}
+    rule.conditions = {
+        "items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "100000"}]
+    }
     rule.save()
 
     action = approve_rule_action(
@@ -280,7 +302,10 @@ def test_a_rejected_proposal_is_never_applied(
 
 
 def test_another_organization_cannot_approve_a_proposal(
-    sandbox: Connection, organization: Organization, other_organization: Organization, member: Membership
+    sandbox: Connection,
+    organization: Organization,
+    other_organization: Organization,
+    member: Membership,
 ) -> None:
     from automation.services import ApprovalError
 
@@ -289,6 +314,8 @@ def test_another_organization_cannot_approve_a_proposal(
     _run(rule)
 
     with pytest.raises(ApprovalError):
-        approve_rule_action(other_organization, action_id=RuleAction.objects.get().pk, user=member.user)
+        approve_rule_action(
+            other_organization, action_id=RuleAction.objects.get().pk, user=member.user
+        )
 
     assert RuleAction.objects.get().status == ActionStatus.AWAITING_APPROVAL
