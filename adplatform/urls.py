@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("adplatform.api.urls")),
     path("", include("campaigns.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("automation.api.urls")),
 ]
 
 urlpatterns = [

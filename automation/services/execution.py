@@ -325,7 +325,7 @@ class ApprovalError(Exception):
 
 
 def approve_rule_action(
-    organization: Organization, *, action_id: int, user: User, now: dt.datetime | None = None
+    organization: Organization, *, action_id: int, user: User | None, now: dt.datetime | None = None
 ) -> RuleAction:
     """Apply a proposal after re-checking it: the rule must still match the campaign on
     today's data and the step must still pass the guardrails on the campaign's live values."""
@@ -375,7 +375,9 @@ def approve_rule_action(
     return action
 
 
-def reject_rule_action(organization: Organization, *, action_id: int, user: User) -> RuleAction:
+def reject_rule_action(
+    organization: Organization, *, action_id: int, user: User | None
+) -> RuleAction:
     rejected = RuleAction.objects.filter(
         organization=organization, pk=action_id, status=ActionStatus.AWAITING_APPROVAL
     ).update(status=ActionStatus.REJECTED, decided_by=user, finished_at=timezone.now())

@@ -20,6 +20,7 @@ from adplatform.audit import record_audit
 from adplatform.models import AuditAction, Organization, Role
 from analytics.models import ScheduledReport
 from tests.analytics.factories import InsightFactory
+from tests.automation.factories import rule_with_proposal
 from tests.campaigns.factories import AdFactory, CampaignChangeFactory, SyncRunFactory
 from tests.integrations.factories import FakeConnectionFactory
 
@@ -69,6 +70,7 @@ def two_tenants(organization: Organization, other_organization: Organization) ->
             recipients=["client@example.com"],
             next_run_at=timezone.now(),
         )
+        rule_with_proposal(ad.campaign)
 
 
 def test_every_detail_route_hides_other_organizations_objects(

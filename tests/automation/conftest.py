@@ -23,3 +23,17 @@ def sandbox(organization: Organization) -> Connection:
     import_ad_accounts(connection=connection)
     sync_connection(connection_id=connection.pk, since=TODAY - dt.timedelta(days=8))
     return connection
+
+
+@pytest.fixture
+def sandbox_today(organization: Organization) -> Connection:
+    """A sandbox whose clock is now, for paths that run on the real date (API, pages)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    connection = create_sandbox_connection(
+        organization=organization, platform="tiktok", seed=3, clock=now
+    )
+    import_ad_accounts(connection=connection)
+    sync_connection(connection_id=connection.pk, since=now.date() - dt.timedelta(days=8))
+    return connection

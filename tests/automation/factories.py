@@ -6,7 +6,7 @@ from typing import Any
 
 import factory
 
-from automation.models import AutomationRule
+from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
 from campaigns.models import Campaign, CampaignDailyMetric
 from tests.adplatform.factories import OrganizationFactory
 
@@ -41,3 +41,19 @@ def campaign_days(campaign: Campaign, days: dict[dt.date, dict[str, Any]]) -> No
                 "conversion_value": Decimal(str(values.get("revenue", 0))),
             },
         )
+
+
+def rule_with_proposal(campaign: Campaign) -> RuleAction:
+    """A rule of the campaign's organization with one execution and a pending proposal."""
+    from django.utils import timezone
+
+    rule = RuleFactory(organization=campaign.organization, requires_approval=True)
+    execution = RuleExecution.objects.create(
+        organization=campaign.organization, rule=rule, as_of=timezone.localdate(),
+        started_at=timezone.now(),
+    )  # fmt: skip
+    return RuleAction.objects.create(
+        organization=campaign.organization, rule=rule, execution=execution, campaign=campaign,
+        step=0, action_type="pause", status=ActionStatus.AWAITING_APPROVAL,
+        idempotency_key=f"rule:{rule.pk}:campaign:{campaign.pk}:window:test:step:0",
+    )  # fmt: skip
