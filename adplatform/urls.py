@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("campaigns.integrations_urls")),
     path("", include("analytics.urls")),
+    path("", include("automation.urls")),
 ]
 
 if settings.BENCH_VIEWS:
