@@ -83,3 +83,14 @@ class FiringSerializer(serializers.Serializer[Any]):
     skipped = serializers.CharField()
     spend_at_stake = serializers.DecimalField(max_digits=20, decimal_places=4)
     budget_delta = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class RuleTemplateSerializer(serializers.Serializer[Any]):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    description = serializers.CharField()
+    frequency = serializers.CharField()
+    conditions = serializers.JSONField()
+    actions = serializers.JSONField()
+    guardrails = serializers.JSONField()

@@ -19,6 +19,7 @@ from automation.api.serializers import (
     RuleActionSerializer,
     RuleExecutionSerializer,
     RuleSerializer,
+    RuleTemplateSerializer,
 )
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger, RuleAction, RuleExecution
@@ -183,13 +184,13 @@ class RuleTemplateViewSet(viewsets.ViewSet):
 
     lookup_value_regex = r"[a-z0-9-]+"
 
-    @extend_schema(responses=None)
+    @extend_schema(operation_id="rule_templates_list", responses=RuleTemplateSerializer(many=True))
     def list(self, request: Request) -> Response:
-        return Response({"results": RULE_TEMPLATES})
+        return Response({"results": RuleTemplateSerializer(RULE_TEMPLATES, many=True).data})
 
-    @extend_schema(responses=None)
+    @extend_schema(responses=RuleTemplateSerializer)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         for template in RULE_TEMPLATES:
             if template["slug"] == pk:
-                return Response(template)
+                return Response(RuleTemplateSerializer(template).data)
         raise NotFound()
