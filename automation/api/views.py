@@ -186,7 +186,8 @@ class RuleTemplateViewSet(viewsets.ViewSet):
 
     @extend_schema(operation_id="rule_templates_list", responses=RuleTemplateSerializer(many=True))
     def list(self, request: Request) -> Response:
-        return Response({"results": RuleTemplateSerializer(RULE_TEMPLATES, many=True).data})
+        # A short fixed list: a plain array, not paginated.
+        return Response(RuleTemplateSerializer(RULE_TEMPLATES, many=True).data)
 
     @extend_schema(responses=RuleTemplateSerializer)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
