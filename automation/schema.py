@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from automation.registry import ACTIONS, CONDITION_METRICS
+from integrations.vocabulary import Platform
 
 # Name -> (first day back, last day back) relative to the evaluated day ("as of").
 WINDOWS: dict[str, tuple[int, int]] = {
@@ -78,6 +79,14 @@ class Condition(_Strict):
 class ConditionGroup(_Strict):
     operator: Literal["and", "or"] = "and"
     items: list[Condition] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_level(cls, data: Any) -> Any:
+        items = data.get("items") if isinstance(data, dict) else None
+        if isinstance(items, list) and any(isinstance(i, dict) and "items" in i for i in items):
+            raise ValueError("Groups nest one level: a group holds conditions, not groups.")
+        return data
 
 
 class MinimumData(_Strict):
@@ -147,8 +156,18 @@ class ActionStep(BaseModel):
 
 class ScopeFilter(_Strict):
     platforms: list[str] = Field(default_factory=list)
-    ad_account_ids: list[int] = Field(default_factory=list)
-    campaign_ids: list[int] = Field(default_factory=list)
+    ad_account_ids: list[int] = Field(default_factory=list, max_length=10000)
+    campaign_ids: list[int] = Field(default_factory=list, max_length=10000)
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(Platform.values))
+        if unknown:
+            raise ValueError(
+                f"Unknown platform(s) {', '.join(unknown)}; choose from {', '.join(Platform.values)}."
+            )
+        return value
 
 
 class Scope(_Strict):

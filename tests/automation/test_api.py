@@ -73,6 +73,16 @@ def test_a_member_creates_a_rule_and_the_change_is_audited(
         ({"actions": [{"type": "increase_budget", "percent": "5000"}]}, "actions.0.percent"),
         ({"actions": [{"type": "teleport"}]}, "actions.0.type"),
         ({"guardrails": {"budget_floor": "10", "budget_ceiling": "5"}}, "guardrails"),
+        ({"guardrails": {"cooldown_hours": -1}}, "guardrails.cooldown_hours"),
+        ({"scope": {"include": {"platforms": ["myspace"]}}}, "scope.include.platforms"),
+        (
+            {
+                "conditions": {
+                    "items": [{"operator": "or", "items": [{"operator": "and", "items": []}]}]
+                }
+            },
+            "conditions.items.0",
+        ),
     ],
 )
 def test_an_invalid_rule_is_a_400_with_the_field_named(
