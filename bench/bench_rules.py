@@ -164,16 +164,22 @@ def measure(rule_ids: list[int]) -> None:
     timings: list[float] = []
     queries = 0
     heaviest = (0.0, "")
+    heaviest_read = (0.0, "")
+    quiet: list[tuple[float, int]] = []  # (seconds, queries) of passes that matched nothing
     started = time.perf_counter()
     for rule_id in rule_ids:
         reset_queries()
         t0 = time.perf_counter()
-        run_rule(rule_id=rule_id, now=NOW, as_of=TODAY)
+        execution = run_rule(rule_id=rule_id, now=NOW, as_of=TODAY)
         timings.append(time.perf_counter() - t0)
         queries += len(connection.queries)
+        if execution.targets_matched == 0:
+            quiet.append((timings[-1], len(connection.queries)))
         for query in connection.queries:
             if float(query["time"]) > heaviest[0]:
                 heaviest = (float(query["time"]), query["sql"])
+            if query["sql"].startswith("SELECT") and float(query["time"]) > heaviest_read[0]:
+                heaviest_read = (float(query["time"]), query["sql"])
     total = time.perf_counter() - started
     line("rules_evaluated", str(len(rule_ids)))
     line("rules_campaigns", str(ORGS * CAMPAIGNS_PER_ORG))
@@ -184,6 +190,13 @@ def measure(rule_ids: list[int]) -> None:
     line("rules_queries_per_rule", queries / len(rule_ids))
     line("rules_heaviest_query_ms", heaviest[0] * 1000, "ms")
     line("rules_heaviest_query", heaviest[1][:300].replace("\n", " "))
+    line("rules_heaviest_read_ms", heaviest_read[0] * 1000, "ms")
+    line("rules_heaviest_read", heaviest_read[1][:300].replace("\n", " "))
+    if quiet:
+        # Passes that matched nothing: the evaluation alone (reads + judging 500 campaigns).
+        line("rules_evaluation_only_passes", str(len(quiet)))
+        line("rules_evaluation_only_median_ms", statistics.median(t for t, _ in quiet) * 1000, "ms")
+        line("rules_evaluation_only_queries_max", str(max(q for _, q in quiet)))
     line(
         "rules_targets_matched",
         str(sum(RuleExecution.objects.values_list("targets_matched", flat=True))),
@@ -199,6 +212,7 @@ def measure(rule_ids: list[int]) -> None:
     line("rules_failed_executions", str(failed))
 
     sample = rule_ids[:BASELINE_RULES]
+    # Engine time for the same rules, including the dry-run actions it records.
     engine_ms = statistics.median(timings[:BASELINE_RULES]) * 1000
     naive: list[float] = []
     for rule_id in sample:
