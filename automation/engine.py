@@ -253,10 +253,10 @@ def plan_pass(
             if not outcome.is_skipped and action.changes_campaign:
                 last = last_acted.get(target.campaign_id)
                 if cooldown and last is not None and now - last < cooldown:
-                    outcome = _skip(outcome, "cooldown", f"Acted on at {last.isoformat()}; "
+                    outcome = skip_outcome(outcome, "cooldown", f"Acted on at {last.isoformat()}; "
                                     f"cooldown {guardrails.cooldown_hours} h.")  # fmt: skip
                 elif not changes_here and acted >= guardrails.max_actions_per_run:
-                    outcome = _skip(outcome, "max_actions_per_run",
+                    outcome = skip_outcome(outcome, "max_actions_per_run",
                                     f"This run already changed {acted} campaigns.")  # fmt: skip
                 else:
                     if not changes_here:
@@ -270,7 +270,7 @@ def plan_pass(
     return PassPlan(as_of=as_of, targets_evaluated=len(targets), plans=plans)
 
 
-def _skip(outcome: StepOutcome, check: str, reason: str) -> StepOutcome:
+def skip_outcome(outcome: StepOutcome, check: str, reason: str) -> StepOutcome:
     verdict = {**outcome.verdict, "allowed": False, "check": check, "reason": reason}
     return replace(outcome, skip_reason=reason, verdict=verdict)
 

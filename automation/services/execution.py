@@ -30,6 +30,7 @@ from automation.engine import (
     evaluate_target,
     lookback_start,
     plan_pass,
+    skip_outcome,
 )
 from automation.models import (
     FINAL_ACTION_STATUSES,
@@ -363,6 +364,11 @@ def approve_rule_action(
             target=target, params=step_definition.params(), guardrails=definition.guardrails
         )
     )
+    cooldown = dt.timedelta(hours=definition.guardrails.cooldown_hours)
+    last = selectors.last_acted_at(organization, rule=rule, since=now - cooldown).get(campaign.pk)
+    if cooldown and last is not None and ACTIONS[action.action_type].changes_campaign:
+        outcome = skip_outcome(outcome, "cooldown", f"Acted on at {last.isoformat()}; cooldown "
+                        f"{definition.guardrails.cooldown_hours} h.")  # fmt: skip
     if outcome.is_skipped:
         action.guardrail_verdict = outcome.verdict
         action.save(update_fields=["guardrail_verdict"])

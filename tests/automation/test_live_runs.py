@@ -319,3 +319,28 @@ def test_another_organization_cannot_approve_a_proposal(
         )
 
     assert RuleAction.objects.get().status == ActionStatus.AWAITING_APPROVAL
+
+
+def test_an_approval_within_the_cooldown_of_an_applied_change_is_skipped(
+    sandbox: Connection, organization: Organization, member: Membership
+) -> None:
+    campaign = _biggest(sandbox)
+    rule = _rule(
+        organization, campaign, [{"type": "increase_budget", "percent": "10"}],
+        requires_approval=True, guardrails={"cooldown_hours": 24},
+    )  # fmt: skip
+    _run(rule)
+    first = RuleAction.objects.get()
+    approve_rule_action(organization, action_id=first.pk, user=member.user, now=CLOCK)
+    next_day = CLOCK + dt.timedelta(days=1)
+    run_rule(rule_id=rule.pk, now=next_day, as_of=next_day.date())
+    second = RuleAction.objects.get(status=ActionStatus.AWAITING_APPROVAL)
+
+    decided = approve_rule_action(
+        organization, action_id=second.pk, user=member.user, now=CLOCK + dt.timedelta(hours=2)
+    )
+
+    campaign.refresh_from_db()
+    assert decided.status == ActionStatus.SKIPPED
+    assert decided.guardrail_verdict["check"] == "cooldown"
+    assert campaign.daily_budget == Decimal("550.00")
