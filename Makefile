@@ -28,6 +28,7 @@ demo: migrate
 	$(PY) manage.py setup_periodic_tasks
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_demo --if-empty --org northwind --name "Northwind Outdoor" --seed 2
+	$(PY) manage.py seed_demo_rules --org demo
 	@echo ""
 	@echo "  adplatform is starting on http://127.0.0.1:8000/"
 	@echo "  Sign in as demo@example.com with password: $${DEMO_PASSWORD:-demo}"

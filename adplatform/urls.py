@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("analytics.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("agents.api.urls")),
+    path("", include("automation.api.urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("notifications.urls")),
     path("", include("agents.urls")),
+    path("", include("automation.urls")),
 ]
 
 if settings.BENCH_VIEWS:

@@ -22,6 +22,7 @@ from agents.models import AgentRun, Recommendation
 from analytics.models import ScheduledReport
 from notifications.services import notify
 from tests.analytics.factories import InsightFactory
+from tests.automation.factories import rule_with_proposal
 from tests.campaigns.factories import AdFactory, CampaignChangeFactory, SyncRunFactory
 from tests.integrations.factories import FakeConnectionFactory
 from tests.notifications.factories import WebhookEndpointFactory
@@ -79,6 +80,8 @@ def two_tenants(organization: Organization, other_organization: Organization) ->
             organization=org, run=run, agent="budget_manager", campaign=ad.campaign,
             action="pause", title="Pause", confidence=0.9,
         )  # fmt: skip
+
+        rule_with_proposal(ad.campaign)
 
 
 def test_every_detail_route_hides_other_organizations_objects(

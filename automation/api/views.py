@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adplatform.api.views import ScopedReadOnlyViewSet
+from adplatform.models import Organization
+from automation import selectors
+from automation.api.serializers import (
+    FiringSerializer,
+    PreviewQuerySerializer,
+    RuleActionSerializer,
+    RuleExecutionSerializer,
+    RuleSerializer,
+    RuleTemplateSerializer,
+)
+from automation.gallery import RULE_TEMPLATES
+from automation.models import AutomationRule, ExecutionTrigger, RuleAction, RuleExecution
+from automation.schema import RuleDefinitionError
+from automation.services import (
+    ApprovalError,
+    approve_rule_action,
+    backtest_rule,
+    create_rule,
+    delete_rule,
+    reject_rule_action,
+    rule_definition,
+    set_rule_enabled,
+    update_rule,
+)
+from automation.tasks import evaluate_rule_task
+
+
+def _user(request: Request) -> Any:
+    return request.user if request.user.is_authenticated else None
+
+
+class RuleViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedReadOnlyViewSet,
+):
+    """Automation rules. Invalid definitions are a 400 with errors keyed by path."""
+
+    queryset = AutomationRule.objects.all()
+    serializer_class = RuleSerializer
+    ordering_fields = ["id", "name", "created_at", "last_run_at"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_scoped_queryset(self, organization: Organization) -> QuerySet[AutomationRule]:
+        return selectors.list_rules(organization)
+
+    def perform_create(self, serializer: RuleSerializer) -> None:  # type: ignore[override]
+        try:
+            serializer.instance = create_rule(
+                self.organization, user=_user(self.request), values=dict(serializer.validated_data)
+            )
+        except RuleDefinitionError as exc:
+            raise ValidationError(exc.errors) from exc
+
+    def perform_update(self, serializer: RuleSerializer) -> None:  # type: ignore[override]
+        try:
+            serializer.instance = update_rule(
+                self.organization, rule=self.get_object(), user=_user(self.request),
+                values=dict(serializer.validated_data),
+            )  # fmt: skip
+        except RuleDefinitionError as exc:
+            raise ValidationError(exc.errors) from exc
+
+    def perform_destroy(self, instance: AutomationRule) -> None:
+        delete_rule(self.organization, rule=instance, user=_user(self.request))
+
+    @extend_schema(request=None, responses=RuleSerializer)
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str | None = None) -> Response:
+        rule = set_rule_enabled(
+            self.organization, rule=self.get_object(), user=_user(request), is_enabled=True
+        )
+        return Response(RuleSerializer(rule).data)
+
+    @extend_schema(request=None, responses=RuleSerializer)
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk: str | None = None) -> Response:
+        rule = set_rule_enabled(
+            self.organization, rule=self.get_object(), user=_user(request), is_enabled=False
+        )
+        return Response(RuleSerializer(rule).data)
+
+    @extend_schema(parameters=[PreviewQuerySerializer], responses=FiringSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        """Backtest: what the rule would have done on each of the last `days` days."""
+        rule = self.get_object()
+        query = PreviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = backtest_rule(
+            self.organization, definition=rule_definition(rule),
+            days=query.validated_data["days"], as_known=query.validated_data["as_known"],
+        )  # fmt: skip
+        return Response(
+            {
+                "start": result.start,
+                "end": result.end,
+                "targets": result.targets,
+                "actions": len(result.applied),
+                "spend_affected": str(result.spend_affected),
+                "firings": FiringSerializer(result.firings, many=True).data,
+            }
+        )
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"])
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        """Run the rule now (queued); its execution appears under /executions/."""
+        rule = self.get_object()
+        evaluate_rule_task.delay(rule.pk, ExecutionTrigger.MANUAL.value)
+        return Response({"queued": True, "rule": rule.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=RuleExecutionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def executions(self, request: Request, pk: str | None = None) -> Response:
+        rule = self.get_object()
+        page = self.paginate_queryset(selectors.list_executions(self.organization, rule_id=rule.pk))
+        return self.get_paginated_response(RuleExecutionSerializer(page, many=True).data)
+
+
+class RuleExecutionViewSet(ScopedReadOnlyViewSet):
+    """Every execution of the organization's rules, newest first."""
+
+    queryset = RuleExecution.objects.all()
+    serializer_class = RuleExecutionSerializer
+    ordering_fields = ["id", "started_at"]
+
+    def get_scoped_queryset(self, organization: Organization) -> QuerySet[RuleExecution]:
+        return selectors.list_executions(organization)
+
+
+class ApprovalViewSet(ScopedReadOnlyViewSet):
+    """Proposals of rules in approval mode; approving re-checks the rule, then applies."""
+
+    queryset = RuleAction.objects.all()
+    serializer_class = RuleActionSerializer
+    ordering_fields = ["id", "created_at"]
+
+    def get_scoped_queryset(self, organization: Organization) -> QuerySet[RuleAction]:
+        return selectors.list_pending_approvals(organization)
+
+    def _decide(self, request: Request, approve: bool) -> Response:
+        proposal = self.get_object()
+        try:
+            if approve:
+                decided = approve_rule_action(
+                    self.organization, action_id=proposal.pk, user=_user(request)
+                )
+            else:
+                decided = reject_rule_action(
+                    self.organization, action_id=proposal.pk, user=_user(request)
+                )
+        except ApprovalError as exc:
+            raise ValidationError({"status": [str(exc)]}) from exc
+        return Response(RuleActionSerializer(decided).data)
+
+    @extend_schema(request=None, responses=RuleActionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=True)
+
+    @extend_schema(request=None, responses=RuleActionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, approve=False)
+
+
+class RuleTemplateViewSet(viewsets.ViewSet):
+    """The rule gallery: definitions to start a rule from (POST one to /rules/)."""
+
+    lookup_value_regex = r"[a-z0-9-]+"
+
+    @extend_schema(operation_id="rule_templates_list", responses=RuleTemplateSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        # A short fixed list: a plain array, not paginated.
+        return Response(RuleTemplateSerializer(RULE_TEMPLATES, many=True).data)
+
+    @extend_schema(responses=RuleTemplateSerializer)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        for template in RULE_TEMPLATES:
+            if template["slug"] == pk:
+                return Response(RuleTemplateSerializer(template).data)
+        raise NotFound()

@@ -1,0 +1,292 @@
+"""The rule engine's pure core: judge targets over daily values and plan each step.
+
+No database here. The live run (`automation.services.execution`) and the backtest
+(`automation.services.backtest`) both call `plan_pass` with the values they read, so a
+preview and a live run on the same data decide the same things.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from analytics.metrics import Metrics
+from automation.registry import ACTIONS, CONDITION_METRICS
+from automation.schema import (
+    WINDOWS,
+    Condition,
+    ConditionGroup,
+    Guardrails,
+    MinimumData,
+    RuleDefinition,
+)
+
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "eq": operator.eq,
+    "neq": operator.ne,
+}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Target:
+    campaign_id: int
+    name: str
+    ad_account_id: int
+    platform: str
+    status: str
+    daily_budget: Decimal | None
+    bid_amount: Decimal | None
+    bid_strategy: str
+
+
+@dataclass(frozen=True)
+class StepContext:
+    target: Target
+    params: dict[str, Any]
+    guardrails: Guardrails
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a step would do: a campaign change (`kind` + `params`), a notification, or a
+    skip with the reason. `expected_before` is the compare-and-set guard."""
+
+    kind: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    expected_before: dict[str, str] | None = None
+    skip_reason: str = ""
+    verdict: dict[str, Any] = field(default_factory=dict)
+    # Change of daily budget (new − old) for budget steps; spend at stake for pauses.
+    budget_delta: Decimal = Decimal(0)
+
+    @property
+    def is_skipped(self) -> bool:
+        return bool(self.skip_reason)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: int
+    action_type: str
+    stop_on_failure: bool
+    outcome: StepOutcome
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    target: Target
+    values: dict[str, str]
+    steps: list[PlannedStep]
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    as_of: dt.date
+    targets_evaluated: int
+    plans: list[TargetPlan]
+
+
+DailyValues = Mapping[int, Mapping[dt.date, Metrics]]
+
+
+# --- Windows and values ----------------------------------------------------------------------
+def window_period(
+    window: str, as_of: dt.date, *, previous: bool = False
+) -> tuple[dt.date, dt.date]:
+    first_back, last_back = WINDOWS[window]
+    start, end = as_of - dt.timedelta(days=first_back), as_of - dt.timedelta(days=last_back)
+    if previous:
+        length = (end - start).days + 1
+        start, end = start - dt.timedelta(days=length), end - dt.timedelta(days=length)
+    return start, end
+
+
+def lookback_start(definition: RuleDefinition, as_of: dt.date) -> dt.date:
+    """The first day any condition of the rule needs."""
+    starts = [as_of]
+    for condition in _conditions(definition):
+        starts.append(
+            window_period(condition.window, as_of, previous=condition.compare_to_previous)[0]
+        )
+    if definition.conditions.minimum_data:
+        starts.append(window_period(definition.conditions.minimum_data.window, as_of)[0])
+    return min(starts)
+
+
+def _conditions(definition: RuleDefinition) -> list[Condition]:
+    found: list[Condition] = []
+    for item in definition.conditions.items:
+        found.extend(item.items if isinstance(item, ConditionGroup) else [item])
+    return found
+
+
+def _summed(days: Mapping[dt.date, Metrics], start: dt.date, end: dt.date) -> Metrics:
+    total = Metrics()
+    for day, metrics in days.items():
+        if start <= day <= end:
+            total = total + metrics
+    return total
+
+
+def _metric(
+    name: str, window: str, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
+    *, previous: bool = False,
+) -> Decimal | int | None:  # fmt: skip
+    start, end = window_period(window, as_of, previous=previous)
+    length = (end - start).days + 1
+    return CONDITION_METRICS[name].compute(_summed(days, start, end), target, length)
+
+
+def _judge(
+    condition: Condition, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
+    values: dict[str, str],
+) -> bool:  # fmt: skip
+    current = _metric(condition.metric, condition.window, target, days, as_of)
+    label = f"{condition.metric}:{condition.window}"
+    values[label] = str(current)
+    if current is None:
+        return False  # no value (e.g. CPA without conversions) proves nothing
+    if condition.compare_to_previous:
+        before = _metric(condition.metric, condition.window, target, days, as_of, previous=True)
+        values[f"{label}:previous"] = str(before)
+        if not before:
+            return False
+        left: Decimal | int = (Decimal(current) - Decimal(before)) * 100 / Decimal(before)
+        values[f"{label}:change_pct"] = str(left)
+        right: Decimal | int | None = condition.value
+    elif condition.other_metric is not None:
+        other = _metric(condition.other_metric, condition.window, target, days, as_of)
+        values[f"{condition.other_metric}:{condition.window}"] = str(other)
+        if other is None:
+            return False
+        left, right = current, Decimal(other) * condition.multiplier
+    else:
+        left, right = current, condition.value
+    return COMPARE[condition.operator](Decimal(left), Decimal(right))  # type: ignore[arg-type]
+
+
+def _enough_data(
+    minimum: MinimumData | None, days: Mapping[dt.date, Metrics], as_of: dt.date
+) -> bool:
+    if minimum is None:
+        return True
+    total = _summed(days, *window_period(minimum.window, as_of))
+    return (
+        total.impressions >= minimum.impressions
+        and total.clicks >= minimum.clicks
+        and total.spend >= minimum.spend
+        and total.conversions >= minimum.conversions
+    )
+
+
+def evaluate_target(
+    definition: RuleDefinition,
+    target: Target,
+    days: Mapping[dt.date, Metrics],
+    as_of: dt.date,
+    *,
+    local_hour: int | None = None,
+) -> dict[str, str] | None:
+    """The values that made the rule's conditions true for `target`, or None.
+
+    `local_hour` None (a day-by-day replay) counts as inside the rule's hours.
+    """
+    hours = definition.conditions.hours
+    if hours is not None and local_hour is not None and not hours.contains(local_hour):
+        return None
+    if not _enough_data(definition.conditions.minimum_data, days, as_of):
+        return None
+    values: dict[str, str] = {}
+
+    def group(op: str, items: list[Any]) -> bool:
+        # Every condition is judged (no short circuit) so the evidence is complete.
+        results = [
+            group(item.operator, item.items)
+            if isinstance(item, ConditionGroup)
+            else _judge(item, target, days, as_of, values)
+            for item in items
+        ]
+        return all(results) if op == "and" else any(results)
+
+    matched = group(definition.conditions.operator, definition.conditions.items)
+    return values if matched else None
+
+
+# --- Planning --------------------------------------------------------------------------------
+def plan_pass(
+    definition: RuleDefinition,
+    *,
+    targets: list[Target],
+    daily_values: DailyValues,
+    as_of: dt.date,
+    now: dt.datetime,
+    last_acted: Mapping[int, dt.datetime],
+    local_hour: int | None = None,
+) -> PassPlan:
+    """Judge every target and plan its action chain under the rule's guardrails."""
+    guardrails = definition.guardrails
+    cooldown = dt.timedelta(hours=guardrails.cooldown_hours)
+    acted = 0
+    plans: list[TargetPlan] = []
+    for target in targets:
+        days = daily_values.get(target.campaign_id, {})
+        values = evaluate_target(definition, target, days, as_of, local_hour=local_hour)
+        if values is None:
+            continue
+        steps: list[PlannedStep] = []
+        state = target
+        changes_here = False
+        for index, step in enumerate(definition.actions):
+            action = ACTIONS[step.type]
+            outcome = action.plan(
+                StepContext(target=state, params=step.params(), guardrails=guardrails)
+            )
+            if not outcome.is_skipped and action.changes_campaign:
+                last = last_acted.get(target.campaign_id)
+                if cooldown and last is not None and now - last < cooldown:
+                    outcome = skip_outcome(outcome, "cooldown", f"Acted on at {last.isoformat()}; "
+                                    f"cooldown {guardrails.cooldown_hours} h.")  # fmt: skip
+                elif not changes_here and acted >= guardrails.max_actions_per_run:
+                    outcome = skip_outcome(outcome, "max_actions_per_run",
+                                    f"This run already changed {acted} campaigns.")  # fmt: skip
+                else:
+                    if not changes_here:
+                        acted += 1
+                    changes_here = True
+                    state = apply_outcome(state, outcome)
+            steps.append(PlannedStep(index, step.type, step.stop_on_failure, outcome))
+            if outcome.is_skipped and step.stop_on_failure:
+                break
+        plans.append(TargetPlan(target=target, values=values, steps=steps))
+    return PassPlan(as_of=as_of, targets_evaluated=len(targets), plans=plans)
+
+
+def skip_outcome(outcome: StepOutcome, check: str, reason: str) -> StepOutcome:
+    verdict = {**outcome.verdict, "allowed": False, "check": check, "reason": reason}
+    return replace(outcome, skip_reason=reason, verdict=verdict)
+
+
+def apply_outcome(target: Target, outcome: StepOutcome) -> Target:
+    """The target as it would be after the step (for the next step and for replays)."""
+    if outcome.is_skipped or outcome.kind is None:
+        return target
+    if outcome.kind in ("pause", "activate"):
+        return replace(target, status="paused" if outcome.kind == "pause" else "active")
+    if outcome.kind == "daily_budget":
+        return replace(target, daily_budget=Decimal(outcome.params["daily_budget"]))
+    if outcome.kind == "bid":
+        return replace(target, bid_amount=Decimal(outcome.params["bid_amount"]))
+    return target
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)

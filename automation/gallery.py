@@ -1,0 +1,84 @@
+"""Rule templates: ready-made definitions a user starts from (API and builder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automation.models import RuleFrequency, RuleType
+
+RULE_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "slug": "budget-protection",
+        "name": "Budget protection",
+        "type": RuleType.BUDGET_PROTECTION,
+        "description": "Pause a campaign that has spent 90% of its daily budget today, and alert.",
+        "frequency": RuleFrequency.EVERY_15_MINUTES,
+        "conditions": {
+            "operator": "and",
+            "items": [
+                {"metric": "budget_spent_pct", "window": "today", "operator": "gte", "value": "90"}
+            ],
+        },
+        "actions": [{"type": "pause"}, {"type": "notify", "priority": "high"}],
+        "guardrails": {"cooldown_hours": 12, "max_actions_per_run": 50},
+    },
+    {
+        "slug": "pause-high-cpa",
+        "name": "Pause high-CPA campaigns",
+        "type": RuleType.PERFORMANCE,
+        "description": "Pause what converts at more than 50 per conversion over 7 days, once "
+        "it has spent enough to judge.",
+        "frequency": RuleFrequency.DAILY,
+        "conditions": {
+            "operator": "and",
+            "items": [{"metric": "cpa", "window": "last_7_days", "operator": "gt", "value": "50"}],
+            "minimum_data": {"window": "last_7_days", "spend": "100", "impressions": 1000},
+        },
+        "actions": [{"type": "pause"}, {"type": "notify", "priority": "normal"}],
+        "guardrails": {"cooldown_hours": 24, "max_actions_per_run": 20},
+    },
+    {
+        "slug": "scale-winners",
+        "name": "Scale winners by 20%",
+        "type": RuleType.SCALING,
+        "description": "Raise the daily budget by 20% where ROAS over 7 days is above 3, "
+        "at most once a day and never above the ceiling.",
+        "frequency": RuleFrequency.DAILY,
+        "conditions": {
+            "operator": "and",
+            "items": [
+                {"metric": "roas", "window": "last_7_days", "operator": "gt", "value": "3"},
+                {"metric": "conversions", "window": "last_7_days", "operator": "gte", "value": "5"},
+            ],
+        },
+        "actions": [{"type": "increase_budget", "percent": "20"}],
+        "guardrails": {
+            "max_budget_change_pct": "25",
+            "budget_ceiling": "1000",
+            "cooldown_hours": 24,
+            "max_actions_per_run": 20,
+        },  # fmt: skip
+    },
+    {
+        "slug": "night-pause",
+        "name": "Night-time pause",
+        "type": RuleType.SCHEDULE,
+        "description": "Pause delivering campaigns between 23:00 and 05:59 (organization "
+        "time); pair it with a morning rule that activates them.",
+        "frequency": RuleFrequency.HOURLY,
+        "conditions": {
+            "operator": "and",
+            "items": [{"metric": "spend", "window": "today", "operator": "gte", "value": "0"}],
+            "hours": {"start": 23, "end": 5},
+        },
+        "actions": [{"type": "pause"}],
+        "guardrails": {"cooldown_hours": 6},
+    },
+]
+
+
+def get_template(slug: str) -> dict[str, Any]:
+    for template in RULE_TEMPLATES:
+        if template["slug"] == slug:
+            return template
+    raise KeyError(slug)

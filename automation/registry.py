@@ -1,0 +1,76 @@
+"""Registries of what a rule can look at (condition metrics) and do (actions), by name.
+
+Downstream apps (agents) register their own entries at start-up, e.g. an "AI
+recommendation" metric and an "AI optimize" action; the engine and the validation only
+ever look names up here, so new entries need no change in automation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from analytics.metrics import ALL_METRICS, Metrics
+
+if TYPE_CHECKING:
+    from automation.engine import StepContext, StepOutcome, Target
+
+
+MetricFunction = Callable[["Metrics", "Target", int], "Decimal | int | None"]
+
+
+@dataclass(frozen=True)
+class ConditionMetric:
+    name: str
+    label: str
+    # (summed measures over the window, the target, the window's length in days)
+    compute: MetricFunction
+
+
+@dataclass(frozen=True)
+class ActionDefinition:
+    name: str
+    label: str
+    params: type[BaseModel]
+    # Plans the step against the target's current values (pure: no writes).
+    plan: Callable[[StepContext], StepOutcome]
+    # Carries the step out; None for actions that only plan (the engine applies them).
+    changes_campaign: bool = True
+    execute: Callable[..., Any] | None = None
+
+
+CONDITION_METRICS: dict[str, ConditionMetric] = {}
+ACTIONS: dict[str, ActionDefinition] = {}
+
+
+def register_metric(metric: ConditionMetric) -> None:
+    CONDITION_METRICS[metric.name] = metric
+
+
+def register_action(action: ActionDefinition) -> None:
+    ACTIONS[action.name] = action
+
+
+def _measure(name: str) -> MetricFunction:
+    return lambda metrics, target, days: metrics.value(name)
+
+
+def _budget_spent_pct(metrics: Metrics, target: Target, days: int) -> Decimal | None:
+    if not target.daily_budget:
+        return None
+    return metrics.spend * 100 / (target.daily_budget * days)
+
+
+for _name in ALL_METRICS:
+    register_metric(ConditionMetric(name=_name, label=_name.upper(), compute=_measure(_name)))
+register_metric(
+    ConditionMetric(
+        name="budget_spent_pct",
+        label="Share of the daily budget spent (%)",
+        compute=_budget_spent_pct,
+    )
+)

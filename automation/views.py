@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from adplatform.web import OrganizationRequest, organization_view
+from automation import selectors
+from automation.forms import RuleBuilderForm
+from automation.gallery import RULE_TEMPLATES
+from automation.models import AutomationRule, ExecutionTrigger
+from automation.schema import RuleDefinitionError
+from automation.services import (
+    ApprovalError,
+    approve_rule_action,
+    backtest_rule,
+    create_rule,
+    reject_rule_action,
+    rule_definition,
+    set_rule_enabled,
+)
+from automation.tasks import evaluate_rule_task
+
+
+def _user(request: OrganizationRequest) -> User:
+    # organization_view lets only signed-in members through.
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _rule(request: OrganizationRequest, rule_id: int) -> AutomationRule:
+    try:
+        return selectors.get_rule(request.organization, rule_id=rule_id)
+    except AutomationRule.DoesNotExist:
+        raise Http404("No such rule.") from None
+
+
+@organization_view()
+def rule_list(request: OrganizationRequest) -> HttpResponse:
+    rules = list(selectors.list_rules(request.organization))
+    latest = selectors.latest_executions(request.organization)
+    return render(
+        request,
+        "automation/list.html",
+        {
+            "rules": [(rule, latest.get(rule.pk)) for rule in rules],
+            "approvals": selectors.list_pending_approvals(request.organization)[:50],
+            "templates": RULE_TEMPLATES,
+        },
+    )
+
+
+@organization_view(write=True)
+def rule_new(request: OrganizationRequest) -> HttpResponse:
+    form = RuleBuilderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = create_rule(request.organization, user=_user(request), values=form.rule_values())
+        except RuleDefinitionError as exc:
+            for path, messages in exc.errors.items():
+                for message in messages:
+                    form.add_error(None, f"{path}: {message}")
+        else:
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"/rules/{rule.pk}/"
+                return response
+            return redirect("automation:detail", rule_id=rule.pk)
+    template = "automation/new.html#builder" if request.htmx else "automation/new.html"
+    return render(request, template, {"form": form})
+
+
+@organization_view(write=True)
+@require_POST
+def rule_from_template(request: OrganizationRequest) -> HttpResponse:
+    slug = request.POST.get("slug", "")
+    template = next((t for t in RULE_TEMPLATES if t["slug"] == slug), None)
+    if template is None:
+        raise Http404("No such template.")
+    values = {
+        k: template[k] for k in ("name", "type", "frequency", "conditions", "actions", "guardrails")
+    }
+    rule = create_rule(
+        request.organization, user=_user(request), values={**values, "is_enabled": False}
+    )
+    return redirect("automation:detail", rule_id=rule.pk)
+
+
+@organization_view()
+def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
+    rule = _rule(request, rule_id)
+    return render(
+        request,
+        "automation/detail.html",
+        {
+            "rule": rule,
+            "executions": selectors.list_executions(request.organization, rule_id=rule.pk)[:50],
+        },
+    )
+
+
+@organization_view()
+def rule_preview(request: OrganizationRequest, rule_id: int) -> HttpResponse:
+    rule = _rule(request, rule_id)
+    try:
+        days = max(1, min(int(request.GET.get("days", "14")), 90))
+    except ValueError:
+        days = 14
+    result = backtest_rule(request.organization, definition=rule_definition(rule), days=days)
+    return render(request, "automation/detail.html#preview", {"rule": rule, "result": result})
+
+
+@organization_view(write=True)
+@require_POST
+def rule_toggle(request: OrganizationRequest, rule_id: int) -> HttpResponse:
+    rule = _rule(request, rule_id)
+    set_rule_enabled(
+        request.organization, rule=rule, user=_user(request), is_enabled=not rule.is_enabled
+    )
+    return redirect("automation:detail", rule_id=rule.pk)
+
+
+@organization_view(write=True)
+@require_POST
+def rule_run(request: OrganizationRequest, rule_id: int) -> HttpResponse:
+    rule = _rule(request, rule_id)
+    evaluate_rule_task.delay(rule.pk, ExecutionTrigger.MANUAL.value)
+    return redirect("automation:detail", rule_id=rule.pk)
+
+
+@organization_view(write=True)
+@require_POST
+def approval_decide(request: OrganizationRequest, action_id: int) -> HttpResponse:
+    decide = (
+        approve_rule_action if request.POST.get("decision") == "approve" else reject_rule_action
+    )
+    try:
+        decided = decide(request.organization, action_id=action_id, user=_user(request))
+    except ApprovalError:
+        raise Http404("No such proposal.") from None
+    return render(request, "automation/list.html#approval", {"proposal": decided})
