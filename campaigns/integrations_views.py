@@ -175,6 +175,8 @@ def sync_now(request: OrganizationRequest, connection_id: int) -> HttpResponse:
 def disconnect_view(request: OrganizationRequest, connection_id: int) -> HttpResponse:
     connection = _connection(request, connection_id)
     label = connection.label
-    disconnect(connection=connection)
+    disconnect(
+        connection=connection, by_user=request.user if request.user.is_authenticated else None
+    )
     messages.success(request, f"Disconnected {label}. Its accounts and their data are kept.")
     return redirect("integrations:list")

@@ -17,8 +17,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from adplatform.audit import record_audit
 from adplatform.fields import reveal
-from adplatform.models import Organization
+from adplatform.models import AuditAction, Organization
 from integrations.clients.errors import AuthExpired
 from integrations.config import PlatformConfig, get_platform_config
 from integrations.connector import AdsConnector
@@ -200,6 +201,13 @@ def create_connection(
         connection.expires_at = token.expires_at
         connection.scope = token.scope
     connection.save()
+    record_audit(
+        action=AuditAction.CONNECTION_ADDED,
+        organization=organization,
+        user=created_by,
+        target=f"{connection.get_platform_display()} ({connector})",
+        data={"connection_id": connection.pk},
+    )
     return connection
 
 
@@ -249,8 +257,15 @@ def set_sandbox_clock(*, connection: Connection, at: dt.datetime | None) -> None
     connection.save(update_fields=["extra", "updated_at"])
 
 
-def disconnect(*, connection: Connection) -> None:
+def disconnect(*, connection: Connection, by_user: User | None = None) -> None:
     """Forget the authorization and its tokens; imported accounts and their data stay."""
+    record_audit(
+        action=AuditAction.CONNECTION_REMOVED,
+        organization=connection.organization,
+        user=by_user,
+        target=f"{connection.get_platform_display()} ({connection.connector})",
+        data={"connection_id": connection.pk},
+    )
     connection.delete()
 
 

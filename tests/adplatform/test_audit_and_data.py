@@ -154,3 +154,17 @@ def test_delete_command_needs_the_slug_repeated(organization: Organization) -> N
     call_command("delete_organization", org="acme", confirm="acme", stdout=StringIO())
 
     assert not Organization.objects.exists()
+
+
+def test_connections_added_and_removed_are_audited(
+    organization: Organization, owner: Membership
+) -> None:
+    from integrations.services import create_sandbox_connection, disconnect
+
+    connection = create_sandbox_connection(
+        organization=organization, platform="tiktok", created_by=owner.user
+    )
+    disconnect(connection=connection, by_user=owner.user)
+
+    assert _actions(organization) == [AuditAction.CONNECTION_ADDED, AuditAction.CONNECTION_REMOVED]
+    assert AuditEntry.objects.filter(actor_user=owner.user).count() == 2
