@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from integrations.config import PlatformConfig
 from integrations.providers.linkedin.connector import LinkedInConnector
 from integrations.records import TokenSet
+from tests.integrations.bearer_fixtures import (  # noqa: F401 - fixtures used by the tests
+    bearer_connector_factory,
+    clock,
+    refreshed,
+    server,
+    switchboard,
+)
 from tests.integrations.linkedin.fake import VERSION, FakeLinkedIn
-from tests.integrations.loopback import FakeClock, Switchboard, serve
+from tests.integrations.loopback import FakeClock
 
 
 @pytest.fixture
@@ -17,62 +24,24 @@ def fake() -> FakeLinkedIn:
     return FakeLinkedIn()
 
 
-@pytest.fixture(scope="module")
-def switchboard() -> Iterator[Switchboard]:
-    yield from serve()
-
-
-@pytest.fixture
-def server(switchboard: Switchboard, fake: FakeLinkedIn) -> Iterator[str]:
-    switchboard.fake = fake
-    yield switchboard.url
-    switchboard.fake = None
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def refreshed() -> list[TokenSet]:
-    return []
-
-
 @pytest.fixture
 def make_connector(
     server: str, fake: FakeLinkedIn, clock: FakeClock, refreshed: list[TokenSet]
-) -> Callable[..., LinkedInConnector]:
-    def make(
-        token: TokenSet | None = None, version: str = VERSION, timeout: float = 2.0
-    ) -> LinkedInConnector:
-        url = server
-        config = PlatformConfig(
-            platform="linkedin",
-            api_base=url,
-            oauth_base=url,
-            api_version=version,
-            client_id=fake.client_id,
-            client_secret=fake.client_secret,
-            timeout=timeout,
-        )
-        if token is None:
-            token = TokenSet(
-                access_token="li-access-AAA",
-                refresh_token="li-refresh-RRR",
-                expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
-            )
-        return LinkedInConnector(
-            config=config,
-            token=token,
-            on_token_refreshed=refreshed.append,
-            sleep=clock.sleep,
-            rate_limiter=clock.limiter(),
-        )
-
-    return make
+) -> Callable[..., Any]:
+    return bearer_connector_factory(
+        LinkedInConnector,
+        platform="linkedin",
+        api_version=VERSION,
+        access_token="li-access-AAA",
+        refresh_token="li-refresh-RRR",
+        lifetime=dt.timedelta(days=30),
+        server=server,
+        fake=fake,
+        clock=clock,
+        refreshed=refreshed,
+    )
 
 
 @pytest.fixture
 def connector(make_connector: Callable[..., LinkedInConnector]) -> LinkedInConnector:
-    return make_connector()
+    return make_connector()  # type: ignore[no-any-return]
