@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from adplatform.models import Membership
 from adplatform.observability import bind_organization
 from adplatform.selectors import get_membership, list_memberships
 
 SESSION_KEY = "organization_id"
 
 
-def resolve_current_membership(request: HttpRequest):  # type: ignore[no-untyped-def]
+def resolve_current_membership(request: HttpRequest) -> Membership | None:
     """The membership for the session's chosen organization, falling back to the first one.
 
     The session only stores a preference; membership is checked on every request, so a

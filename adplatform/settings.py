@@ -295,10 +295,9 @@ if not FIELD_ENCRYPTION_KEY and IS_PRODUCTION:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is required when DJANGO_ENV=production.")
 
 # --- Email ------------------------------------------------------------------------------
-EMAIL_URL_HOST = env_str("EMAIL_HOST")
-if EMAIL_URL_HOST:
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = EMAIL_URL_HOST
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
