@@ -60,6 +60,39 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
         },  # fmt: skip
     },
     {
+        "slug": "rotate-fatigued-creatives",
+        "name": "Rotate fatigued creatives",
+        "type": RuleType.PERFORMANCE,
+        "description": "When CTR over 3 days has dropped 30% against the 3 days before and "
+        "people see the ads more than 3 times, pause the ad with the lowest CTR in each ad "
+        "group and bring in the paused ad that has rested longest.",
+        "frequency": RuleFrequency.DAILY,
+        "conditions": {
+            "operator": "and",
+            "items": [
+                {
+                    "metric": "ctr",
+                    "window": "last_3_days",
+                    "operator": "lte",
+                    "value": "-30",
+                    "compare_to_previous": True,
+                },
+                {"metric": "frequency", "window": "last_3_days", "operator": "gt", "value": "3"},
+            ],
+            "minimum_data": {"window": "last_3_days", "impressions": 3000},
+        },  # fmt: skip
+        "actions": [
+            {
+                "type": "rotate_creatives",
+                "metric": "ctr",
+                "window": "last_3_days",
+                "min_impressions": 500,
+            },
+            {"type": "notify", "priority": "normal", "message": "Fatigued creatives were rotated."},
+        ],  # fmt: skip
+        "guardrails": {"cooldown_hours": 72, "max_actions_per_run": 20},
+    },
+    {
         "slug": "night-pause",
         "name": "Night-time pause",
         "type": RuleType.SCHEDULE,

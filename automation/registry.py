@@ -38,9 +38,18 @@ class ActionDefinition:
     params: type[BaseModel]
     # Plans the step against the target's current values (pure: no writes).
     plan: Callable[[StepContext], StepOutcome]
-    # Carries the step out; None for actions that only plan (the engine applies them).
     changes_campaign: bool = True
+    # Carries the step out when a plan alone cannot say what to change (which ad to pause
+    # is chosen on ad-level data at run time). Called with keyword arguments rule, action
+    # (the claimed RuleAction, whose idempotency_key prefixes every change made), campaign
+    # and outcome; returns the step's main CampaignChange, raises ActionSkipped when there is
+    # nothing to do, CampaignChangeError when the request is refused. None: the engine sends
+    # the outcome's kind and params to `campaigns.services.request_campaign_change`.
     execute: Callable[..., Any] | None = None
+
+
+class ActionSkipped(Exception):
+    """An action's `execute` found nothing to do (e.g. no paused ad to rotate in)."""
 
 
 CONDITION_METRICS: dict[str, ConditionMetric] = {}
@@ -67,6 +76,20 @@ def _budget_spent_pct(metrics: Metrics, target: Target, days: int) -> Decimal | 
 
 for _name in ALL_METRICS:
     register_metric(ConditionMetric(name=_name, label=_name.upper(), compute=_measure(_name)))
+
+
+def _frequency(metrics: Metrics, target: Target, days: int) -> Decimal | None:
+    # Impressions per person reached. Daily reach is summed over the window (people seen
+    # on two days count twice), so over several days this understates the true frequency.
+    if not metrics.reach:
+        return None
+    return Decimal(metrics.impressions) / Decimal(metrics.reach)
+
+
+register_metric(
+    ConditionMetric(name="frequency", label="Frequency (impressions per person reached)",
+                    compute=_frequency)
+)  # fmt: skip
 register_metric(
     ConditionMetric(
         name="budget_spent_pct",

@@ -158,6 +158,10 @@ class ScopeFilter(_Strict):
     platforms: list[str] = Field(default_factory=list)
     ad_account_ids: list[int] = Field(default_factory=list, max_length=10000)
     campaign_ids: list[int] = Field(default_factory=list, max_length=10000)
+    # Ad groups and ads: included ones make their campaigns targets and confine ad-level
+    # actions (rotate creatives, expand audience) to them; excluded ones are left alone.
+    ad_group_ids: list[int] = Field(default_factory=list, max_length=10000)
+    ad_ids: list[int] = Field(default_factory=list, max_length=10000)
 
     @field_validator("platforms")
     @classmethod

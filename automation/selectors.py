@@ -11,14 +11,23 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
 from automation.engine import Target
 from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
 from automation.schema import Scope
-from campaigns.models import Campaign, CampaignDailyMetric, DeliveryStatus
+from campaigns.models import (
+    Ad,
+    AdGroup,
+    Campaign,
+    CampaignChange,
+    CampaignDailyMetric,
+    ChangeKind,
+    ChangeStatus,
+    DeliveryStatus,
+)
 
 # A rule never touches campaigns that are gone from the platform.
 TARGETABLE_STATUSES = (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED)
@@ -66,6 +75,20 @@ def scoped_campaigns(organization: Organization, scope: Scope) -> QuerySet[Campa
         campaigns = campaigns.filter(ad_account_id__in=include.ad_account_ids)
     if include.campaign_ids:
         campaigns = campaigns.filter(pk__in=include.campaign_ids)
+    # Ad-group and ad scopes judge the campaigns that hold them; ad-level actions then act
+    # only on the ad groups and ads the scope names (`scoped_ad_groups`, `scoped_ads`).
+    if include.ad_group_ids:
+        campaigns = campaigns.filter(
+            pk__in=AdGroup.objects.filter(
+                organization=organization, pk__in=include.ad_group_ids
+            ).values("campaign_id")
+        )
+    if include.ad_ids:
+        campaigns = campaigns.filter(
+            pk__in=Ad.objects.filter(organization=organization, pk__in=include.ad_ids).values(
+                "campaign_id"
+            )
+        )
     excluded = Q()
     if exclude.platforms:
         excluded |= Q(ad_account__platform__in=exclude.platforms)
@@ -115,15 +138,16 @@ def campaign_day_metrics(
         date__range=(start, end),
         campaign_id__in=scoped_campaigns(organization, scope).values("pk"),
     ).values_list("campaign_id", "date", "impressions", "clicks", "spend", "conversions",
-                  "conversion_value")  # fmt: skip
+                  "conversion_value", "reach")  # fmt: skip
     values: DailyValues = defaultdict(dict)
-    for campaign_id, day, impressions, clicks, spend, conversions, revenue in rows:
+    for campaign_id, day, impressions, clicks, spend, conversions, revenue, reach in rows:
         values[campaign_id][day] = Metrics(
             impressions=impressions,
             clicks=clicks,
             spend=spend or Decimal(0),
             conversions=conversions or Decimal(0),
             revenue=revenue or Decimal(0),
+            reach=reach,
         )
     return dict(values)
 
@@ -159,3 +183,52 @@ def latest_executions(organization: Organization) -> dict[int, RuleExecution]:
         execution.rule_id: execution
         for execution in RuleExecution.objects.filter(organization=organization, pk__in=newest)
     }
+
+
+def scoped_ad_groups(
+    organization: Organization, scope: Scope, *, campaign_id: int
+) -> QuerySet[AdGroup]:
+    """The campaign's delivering ad groups an ad-level action may touch under `scope`."""
+    groups = AdGroup.objects.filter(
+        organization=organization, campaign_id=campaign_id, status=DeliveryStatus.ACTIVE
+    )
+    if scope.include.ad_group_ids:
+        groups = groups.filter(pk__in=scope.include.ad_group_ids)
+    if scope.include.ad_ids:
+        groups = groups.filter(
+            pk__in=Ad.objects.filter(organization=organization, pk__in=scope.include.ad_ids)
+            .values("ad_group_id")
+        )  # fmt: skip
+    if scope.exclude.ad_group_ids:
+        groups = groups.exclude(pk__in=scope.exclude.ad_group_ids)
+    return groups.order_by("pk")
+
+
+def scoped_ads(organization: Organization, scope: Scope, *, campaign_id: int) -> QuerySet[Ad]:
+    """The campaign's active and paused ads, in delivering ad groups, that `scope` allows."""
+    ads = Ad.objects.filter(
+        organization=organization,
+        campaign_id=campaign_id,
+        status__in=TARGETABLE_STATUSES,
+        ad_group__in=scoped_ad_groups(organization, scope, campaign_id=campaign_id),
+    )
+    if scope.include.ad_ids:
+        ads = ads.filter(pk__in=scope.include.ad_ids)
+    if scope.exclude.ad_ids:
+        ads = ads.exclude(pk__in=scope.exclude.ad_ids)
+    return ads.select_related("ad_group", "campaign").order_by("ad_group_id", "pk")
+
+
+def last_paused_at(organization: Organization, *, ad_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each ad was last paused through us (applied ad_pause changes), one query."""
+    rows = (
+        CampaignChange.objects.filter(
+            organization=organization,
+            ad_id__in=ad_ids,
+            kind=ChangeKind.AD_PAUSE,
+            status=ChangeStatus.APPLIED,
+        )  # fmt: skip
+        .values("ad_id")
+        .annotate(last=Max("applied_at"))
+    )
+    return {row["ad_id"]: row["last"] for row in rows if row["last"] is not None}

@@ -222,11 +222,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
 @admin.register(CampaignChange)
 class CampaignChangeAdmin(ReadOnlyAdmin):
     list_display = [
-        "requested_at", "campaign", "kind", "status", "actor_kind", "actor_label", "error_code",
+        "requested_at", "campaign", "level", "ad_group", "ad", "kind", "status", "actor_kind",
+        "actor_label", "error_code",
     ]  # fmt: skip
-    list_filter = ["kind", "status", "actor_kind", "organization"]
-    search_fields = ["campaign__name", "actor_label", "reason"]
-    list_select_related = ["campaign"]
+    list_filter = ["level", "kind", "status", "actor_kind", "organization"]
+    search_fields = ["campaign__name", "ad__name", "ad_group__name", "actor_label", "reason"]
+    list_select_related = ["campaign", "ad_group", "ad"]
     date_hierarchy = "requested_at"
 
 

@@ -467,6 +467,16 @@ class ChangeKind(models.TextChoices):
     LIFETIME_BUDGET = "lifetime_budget", "Set lifetime budget"
     BID = "bid", "Set bid"
     ARCHIVE = "archive", "Archive"
+    # Changes one level down (the change's `level` says which, `ad` / `ad_group` which one).
+    AD_PAUSE = "ad_pause", "Pause ad"
+    AD_ACTIVATE = "ad_activate", "Activate ad"
+    EXPAND_AUDIENCE = "expand_audience", "Expand ad group audience"
+
+
+class ChangeLevel(models.TextChoices):
+    CAMPAIGN = "campaign", "Campaign"
+    AD_GROUP = "ad_group", "Ad group"
+    AD = "ad", "Ad"
 
 
 class ChangeStatus(models.TextChoices):
@@ -488,8 +498,10 @@ class ActorKind(models.TextChoices):
 
 
 class CampaignChange(models.Model):
-    """One requested change to a live campaign: who asked, what it was before and after,
-    and what the platform answered. Every actor's changes pass through campaigns.services."""
+    """One requested change to a live campaign, or to one of its ad groups or ads: who
+    asked, what it was before and after, and what the platform answered. Every actor's
+    changes pass through campaigns.services. `campaign` is always the campaign concerned
+    (the parent for ad-group and ad changes), so a campaign's history includes them."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="+")
@@ -498,6 +510,15 @@ class CampaignChange(models.Model):
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
     )
     kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    level = models.CharField(
+        max_length=16, choices=ChangeLevel.choices, default=ChangeLevel.CAMPAIGN
+    )
+    ad_group = models.ForeignKey(
+        AdGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    ad = models.ForeignKey(
+        Ad, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
     params = models.JSONField(default=dict, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
@@ -537,4 +558,7 @@ class CampaignChange(models.Model):
         ordering = ["-requested_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} campaign={self.campaign_id} by {self.actor_label}"
+        target = {
+            ChangeLevel.AD: f"ad={self.ad_id}", ChangeLevel.AD_GROUP: f"ad_group={self.ad_group_id}"
+        }.get(self.level, f"campaign={self.campaign_id}")  # fmt: skip
+        return f"{self.get_kind_display()} {target} by {self.actor_label}"

@@ -14,10 +14,11 @@ from typing import ClassVar
 
 import requests
 
-from integrations.clients.errors import NotSupported
+from integrations.clients.errors import NotSupported, UnsupportedTargeting
 from integrations.clients.ratelimit import RateLimiter
 from integrations.config import PlatformConfig
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -28,6 +29,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 
@@ -38,6 +40,9 @@ class AdsConnector(abc.ABC):
     platform: ClassVar[str]
     # Breakdowns the platform reports; others raise NotSupported.
     segment_dimensions: ClassVar[frozenset[SegmentDimension]] = frozenset()
+    # Targeting dimensions `update_ad_group_targeting` can widen; others raise
+    # UnsupportedTargeting (callers may check here first to explain it up front).
+    audience_dimensions: ClassVar[frozenset[AudienceDimension]] = frozenset()
 
     def __init__(
         self,
@@ -110,6 +115,26 @@ class AdsConnector(abc.ABC):
 
     @abc.abstractmethod
     def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign: ...
+
+    @abc.abstractmethod
+    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+        """Pause or activate one ad (`DeliveryStatus.PAUSED` / `ACTIVE`); returns the ad as
+        the platform now reports it."""
+
+    @abc.abstractmethod
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """Widen the ad group's audience along one dimension (read, change, write back);
+        returns the ad group as the platform now reports it. Raises UnsupportedTargeting
+        for a dimension the platform cannot widen."""
+
+    def unsupported_targeting(self, change: TargetingChange, why: str) -> UnsupportedTargeting:
+        return UnsupportedTargeting(
+            f"cannot widen {change.dimension.value.replace('_', ' ')}: {why}",
+            dimension=change.dimension.value,
+            platform=self.platform,
+        )
 
     # --- Metrics -------------------------------------------------------------------
     @abc.abstractmethod

@@ -165,3 +165,40 @@ class CampaignUpdate:
     lifetime_budget: Decimal | None = None
     bid_amount: Decimal | None = None
     name: str | None = None
+
+
+class AudienceDimension(StrEnum):
+    """What an audience expansion widens on an ad group (ad set, line item, ad squad)."""
+
+    AGE_RANGE = "age_range"  # lower the minimum and raise the maximum age
+    LOOKALIKE = "lookalike"  # a higher lookalike ratio (% of the country's population)
+    INTERESTS = "interests"  # the platform's own expansion beyond the chosen interests
+
+
+@dataclass(frozen=True)
+class TargetingChange:
+    """Widen one ad group's audience along `dimension` by `step`.
+
+    `step` is years on each side for age (platforms with age buckets take every bucket
+    that overlaps the widened range), percentage points for a lookalike; the interests
+    expansion is a switch and turns on. Connectors read the live targeting, change only
+    this dimension and write it back, so nothing else in the targeting moves.
+    """
+
+    dimension: AudienceDimension
+    step: int = 0
+
+
+# Ages the platforms let an advertiser target at most (Meta and most others: 18 to 65+).
+AGE_FLOOR = 18
+AGE_CEILING = 65
+
+
+def widen_age_range(
+    age_min: int | None, age_max: int | None, step: int, *, floor: int = AGE_FLOOR,
+    ceiling: int = AGE_CEILING,
+) -> tuple[int, int]:  # fmt: skip
+    """The range `step` years wider on each side, kept within what the platform allows."""
+    low = floor if age_min is None else max(floor, age_min - step)
+    high = ceiling if age_max is None else min(ceiling, age_max + step)
+    return low, high

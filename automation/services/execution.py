@@ -42,7 +42,7 @@ from automation.models import (
     RuleAction,
     RuleExecution,
 )
-from automation.registry import ACTIONS
+from automation.registry import ACTIONS, ActionSkipped
 from automation.schema import RuleDefinition, Scope, ScopeFilter, parse_rule_definition
 from automation.services.notify import RuleEvent, notify_rule_event
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
@@ -263,13 +263,19 @@ def perform_action(
         status = ActionStatus.DRY_RUN if rule.is_dry_run else ActionStatus.APPLIED
         return _finish(action, status, at=now)
     assert outcome.kind is not None
+    execute = ACTIONS[action.action_type].execute if action.action_type in ACTIONS else None
     try:
-        change = request_campaign_change(
-            campaign=campaign, kind=outcome.kind, actor=Actor.for_rule(rule.pk, rule.name),
-            params=_change_params(outcome.params), reason=f"Rule {rule.name!r}: {action.trigger_values}",
-            idempotency_key=action.idempotency_key, expected_before=outcome.expected_before,
-            dry_run=rule.is_dry_run,
-        )  # fmt: skip
+        if execute is not None:  # ad-level actions choose their ads at run time
+            change = execute(rule=rule, action=action, campaign=campaign, outcome=outcome)
+        else:
+            change = request_campaign_change(
+                campaign=campaign, kind=outcome.kind, actor=Actor.for_rule(rule.pk, rule.name),
+                params=_change_params(outcome.params), reason=f"Rule {rule.name!r}: {action.trigger_values}",
+                idempotency_key=action.idempotency_key, expected_before=outcome.expected_before,
+                dry_run=rule.is_dry_run,
+            )  # fmt: skip
+    except ActionSkipped as exc:
+        return _finish(action, ActionStatus.SKIPPED, error=str(exc), at=now)
     except CampaignChangeError as exc:
         return _finish(action, ActionStatus.FAILED, error=str(exc), at=now)
     if change.guardrail_verdict != outcome.verdict:

@@ -14,6 +14,7 @@ from campaigns.models import (
     Campaign,
     CampaignChange,
     ChangeKind,
+    ChangeLevel,
     ChangeStatus,
     DeliveryStatus,
     Platform,
@@ -73,13 +74,17 @@ class AdFilter(StrictFilterSet):
 class CampaignChangeFilter(StrictFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     ad_account = IdFilter(field_name="ad_account_id")
+    ad_group = IdFilter(field_name="ad_group_id")
+    ad = IdFilter(field_name="ad_id")
+    level = ChoiceFilter(choices=ChangeLevel.choices)
     kind = ChoiceFilter(choices=ChangeKind.choices)
     status = ChoiceFilter(choices=ChangeStatus.choices)
     actor_kind = ChoiceFilter(choices=ActorKind.choices)
 
     class Meta:
         model = CampaignChange
-        fields = ["campaign", "ad_account", "kind", "status", "actor_kind"]
+        fields = ["campaign", "ad_account", "ad_group", "ad", "level", "kind", "status",
+                  "actor_kind"]  # fmt: skip
 
 
 class ConnectionFilter(StrictFilterSet):

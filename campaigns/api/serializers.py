@@ -128,7 +128,8 @@ class CampaignChangeSerializer(serializers.ModelSerializer[CampaignChange]):
     class Meta:
         model = CampaignChange
         fields = [
-            "id", "campaign", "ad_account", "kind", "params", "before", "after",
+            "id", "campaign", "ad_account", "level", "ad_group", "ad", "kind", "params",
+            "before", "after",
             "expected_before", "platform_response", "status", "error_code", "error",
             "actor_kind", "actor_label", "reason", "is_dry_run", "requested_at", "applied_at",
         ]  # fmt: skip

@@ -6,6 +6,12 @@ platform read lands through `sync`; every metric row through `metrics`.
 
 from __future__ import annotations
 
+from campaigns.services.ad_changes import (
+    activate_ad,
+    audience_dimensions_for,
+    expand_ad_group_audience,
+    pause_ad,
+)
 from campaigns.services.changes import (
     Actor,
     CampaignChangeError,
@@ -38,11 +44,15 @@ __all__ = [
     "SegmentMetricRow",
     "SyncOutcome",
     "UpsertResult",
+    "activate_ad",
     "activate_campaign",
+    "audience_dimensions_for",
+    "expand_ad_group_audience",
     "apply_campaign_change",
     "archive_campaign",
     "create_campaign",
     "list_connections_due",
+    "pause_ad",
     "pause_campaign",
     "refresh_campaign_rollups",
     "register_rollup_hook",

@@ -12,6 +12,7 @@ returns the first change, and the platform is called once), compare-and-set thro
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,11 +25,14 @@ from django.utils import timezone
 from adplatform.models import ApiKey
 from campaigns.models import (
     ActorKind,
+    Ad,
     AdAccount,
+    AdGroup,
     BidStrategy,
     Campaign,
     CampaignChange,
     ChangeKind,
+    ChangeLevel,
     ChangeStatus,
     DeliveryStatus,
     Objective,
@@ -40,9 +44,18 @@ from integrations.clients.errors import (
     PermanentPlatformError,
     PlatformError,
     RetryablePlatformError,
+    UnsupportedTargeting,
 )
 from integrations.models import ConnectionStatus
-from integrations.records import CampaignSpec, CampaignUpdate, RemoteCampaign
+from integrations.records import (
+    AudienceDimension,
+    CampaignSpec,
+    CampaignUpdate,
+    RemoteAd,
+    RemoteAdGroup,
+    RemoteCampaign,
+    TargetingChange,
+)
 from integrations.services import build_connector, refresh_connection_token, report_auth_expired
 
 logger = logging.getLogger(__name__)
@@ -59,6 +72,7 @@ BIDDABLE_STRATEGIES = frozenset(
     }
 )
 SETTABLE_STATUSES = (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED)
+ACTIVE, PAUSED = DeliveryStatus.ACTIVE.value, DeliveryStatus.PAUSED.value
 TRACKED_FIELDS = ["status", "daily_budget", "lifetime_budget", "bid_amount", "name"]
 MAX_BUDGET = Decimal("100000000")
 
@@ -109,7 +123,7 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
-def _remote_snapshot(remote: RemoteCampaign) -> dict[str, Any]:
+def _remote_snapshot(remote: RemoteCampaign | RemoteAd | RemoteAdGroup) -> dict[str, Any]:
     data = dataclasses.asdict(remote)
     data.pop("raw", None)
     return {key: _plain(value) if not hasattr(value, "isoformat") else value.isoformat()
@@ -231,25 +245,43 @@ def _fail(change: CampaignChange, code: str, message: str) -> None:
     change.save(update_fields=["status", "error_code", "error"])
 
 
+def _same(live: Any, expected: Any) -> bool:
+    if isinstance(live, dict | list) or isinstance(expected, dict | list):
+        return json.dumps(live, sort_keys=True, default=str) == json.dumps(
+            expected, sort_keys=True, default=str
+        )
+    return str(live) == str(expected)
+
+
+def _live_snapshot(change: CampaignChange) -> dict[str, Any] | None:
+    """Our current values of what the change is about (None: nothing to compare with)."""
+    if change.level == ChangeLevel.AD:
+        return None if change.ad is None else ad_snapshot(change.ad)
+    if change.level == ChangeLevel.AD_GROUP:
+        return None if change.ad_group is None else ad_group_snapshot(change.ad_group)
+    return None if change.campaign is None else _snapshot(change.campaign)
+
+
 def apply_campaign_change(*, change_id: int) -> None:
     """Send a pending change to the platform and store its answer. Safe to call twice:
-    the change is claimed with a conditional UPDATE, so only one call reaches the platform."""
+    the change is claimed with a conditional UPDATE, so only one call reaches the platform.
+    Campaign, ad-group and ad changes all come through here."""
     claimed = CampaignChange.objects.filter(pk=change_id, status=ChangeStatus.PENDING).update(
         status=ChangeStatus.APPLYING
     )
     if claimed != 1:
         return
     change = CampaignChange.objects.select_related(
-        "campaign", "ad_account", "ad_account__connection"
+        "campaign", "ad_account", "ad_account__connection", "ad_group", "ad"
     ).get(pk=change_id)
     account = change.ad_account
     connection = account.connection
-    if change.expected_before is not None and change.campaign is not None:
-        live = _snapshot(change.campaign)
+    live = _live_snapshot(change)
+    if change.expected_before is not None and live is not None:
         mismatched = {
             field: live.get(field)
             for field, value in change.expected_before.items()
-            if str(live.get(field)) != str(value)
+            if not _same(live.get(field), value)
         }
         if mismatched:
             change.status = ChangeStatus.CONFLICT
@@ -265,9 +297,18 @@ def apply_campaign_change(*, change_id: int) -> None:
         return
     connector = build_connector(connection)
 
-    def call() -> RemoteCampaign:
+    def call() -> RemoteCampaign | RemoteAd | RemoteAdGroup:
         if change.kind == ChangeKind.CREATE:
             return connector.create_campaign(account.external_id, _spec(change.params))
+        if change.level == ChangeLevel.AD:
+            assert change.ad is not None
+            status = ACTIVE if change.kind == ChangeKind.AD_ACTIVATE else PAUSED
+            return connector.update_ad_status(account.external_id, change.ad.external_id, status)
+        if change.level == ChangeLevel.AD_GROUP:
+            assert change.ad_group is not None
+            return connector.update_ad_group_targeting(
+                account.external_id, change.ad_group.external_id, _targeting_change(change.params)
+            )
         assert change.campaign is not None
         if change.kind == ChangeKind.ARCHIVE:
             return connector.archive_campaign(account.external_id, change.campaign.external_id)
@@ -286,6 +327,10 @@ def apply_campaign_change(*, change_id: int) -> None:
         report_sync_problem(connection=connection, message=message, code="auth")
         _fail(change, "needs_reauth", message)
         return
+    except UnsupportedTargeting as exc:
+        # Not a failure of the platform: it has no way to widen this dimension.
+        _fail(change, "unsupported", str(exc))
+        return
     except RetryablePlatformError as exc:
         _fail(change, "platform_unavailable", str(exc))
         return
@@ -296,9 +341,16 @@ def apply_campaign_change(*, change_id: int) -> None:
         _fail(change, "platform_error", str(exc))
         return
     with transaction.atomic():
-        campaign = _store_answer(account=account, campaign=change.campaign, remote=remote)
-        change.campaign = campaign
-        change.after = _snapshot(campaign)
+        if isinstance(remote, RemoteAd):
+            assert change.ad is not None
+            change.after = _store_ad_answer(ad=change.ad, remote=remote)
+        elif isinstance(remote, RemoteAdGroup):
+            assert change.ad_group is not None
+            change.after = _store_ad_group_answer(ad_group=change.ad_group, remote=remote)
+        else:
+            campaign = _store_answer(account=account, campaign=change.campaign, remote=remote)
+            change.campaign = campaign
+            change.after = _snapshot(campaign)
         change.platform_response = _remote_snapshot(remote)
         change.status = ChangeStatus.APPLIED
         change.applied_at = timezone.now()
@@ -307,8 +359,9 @@ def apply_campaign_change(*, change_id: int) -> None:
         )
     logger.info(
         "campaign change applied",
-        extra={"change_id": change.pk, "campaign_id": campaign.pk, "kind": change.kind},
-    )
+        extra={"change_id": change.pk, "campaign_id": change.campaign_id, "kind": change.kind,
+               "level": change.level},
+    )  # fmt: skip
 
 
 def _spec(params: dict[str, Any]) -> CampaignSpec:
@@ -342,6 +395,33 @@ def _store_answer(
         setattr(campaign, name, value)
     campaign.save(update_fields=[*values, "updated_at"])
     return campaign
+
+
+def ad_snapshot(ad: Ad) -> dict[str, Any]:
+    return {"status": ad.status}
+
+
+def ad_group_snapshot(ad_group: AdGroup) -> dict[str, Any]:
+    return {"status": ad_group.status, "targeting": ad_group.targeting}
+
+
+def _targeting_change(params: dict[str, Any]) -> TargetingChange:
+    return TargetingChange(
+        dimension=AudienceDimension(params["dimension"]), step=int(params.get("step") or 0)
+    )
+
+
+def _store_ad_answer(*, ad: Ad, remote: RemoteAd) -> dict[str, Any]:
+    ad.status = remote.status
+    ad.save(update_fields=["status", "updated_at"])
+    return ad_snapshot(ad)
+
+
+def _store_ad_group_answer(*, ad_group: AdGroup, remote: RemoteAdGroup) -> dict[str, Any]:
+    ad_group.status = remote.status
+    ad_group.targeting = remote.targeting
+    ad_group.save(update_fields=["status", "targeting", "updated_at"])
+    return ad_group_snapshot(ad_group)
 
 
 # --- One function per verb -------------------------------------------------------------------

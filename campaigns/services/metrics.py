@@ -262,8 +262,9 @@ def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) ->
     """Recompute campaign-day rollups for each campaign over its date range, set-based.
 
     Upserts and touches only rollup rows whose sums changed, so an unchanged re-sync
-    leaves the table as it was. Reach is not additive across ads, so the rollup keeps it
-    only from campaign-level rows.
+    leaves the table as it was. Reach is not additive across ads: the rollup takes it from
+    campaign-level rows, and only where a platform reports ads alone, the ads' sum (an upper
+    bound, as one person may see two ads; a frequency from it errs low, never high).
     """
     if not date_ranges:
         return
@@ -286,7 +287,7 @@ def refresh_campaign_rollups(date_ranges: dict[int, tuple[dt.date, dt.date]]) ->
                 SELECT m.organization_id, m.ad_account_id, m.campaign_id, a.platform, m.date,
                     SUM(m.impressions), SUM(m.clicks), SUM(m.spend), SUM(m.conversions),
                     SUM(m.conversion_value), SUM(m.video_views),
-                    SUM(CASE WHEN m.ad_id IS NULL THEN m.reach END),
+                    COALESCE(SUM(CASE WHEN m.ad_id IS NULL THEN m.reach END), SUM(m.reach)),
                     NULL
                 FROM {facts} m
                 JOIN {accounts} a ON a.id = m.ad_account_id

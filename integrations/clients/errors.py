@@ -78,6 +78,15 @@ class NotSupported(PermanentPlatformError):
     """The platform has no such operation (e.g. a breakdown it does not report)."""
 
 
+class UnsupportedTargeting(NotSupported):
+    """The platform cannot widen this targeting dimension through its API (e.g. a lookalike's
+    ratio is fixed when the lookalike audience is made). `dimension` names it."""
+
+    def __init__(self, message: str, *, dimension: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.dimension = dimension
+
+
 class MalformedResponse(RetryablePlatformError):
     """The platform answered with something that is not the documented shape."""
 

@@ -28,6 +28,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import register_connector
@@ -186,6 +187,18 @@ class FakeConnector(AdsConnector):
         remote = self._authorized("archive_campaign")
         remote.campaigns[campaign_id] = replace(remote.campaigns[campaign_id], status="archived")
         return remote.campaigns[campaign_id]
+
+    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+        remote = self._authorized("update_ad_status")
+        index = next(i for i, ad in enumerate(remote.ads) if ad.external_id == ad_id)
+        remote.ads[index] = replace(remote.ads[index], status=status)
+        return remote.ads[index]
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        self._authorized("update_ad_group_targeting")
+        raise self.unsupported_targeting(change, "the fake platform has no targeting")
 
     def daily_metrics(
         self, account_id: str, *, start: dt.date, end: dt.date, level: MetricLevel

@@ -21,12 +21,17 @@ from integrations.clients.errors import InvalidRequest, NotSupported
 from integrations.connector import AdsConnector
 from integrations.models import SandboxEvent
 from integrations.providers.sandbox.simulator import (
+    AD_STATUS_EVENT,
     BIDDABLE,
+    TARGETING_EVENT,
+    AdGroupTruth,
+    AdTruth,
     CampaignTruth,
     SandboxWorld,
     SimEvent,
 )
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -38,7 +43,9 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
+    widen_age_range,
 )
 from integrations.registry import register_connector
 from integrations.vocabulary import DeliveryStatus
@@ -51,6 +58,10 @@ class SandboxConnector(AdsConnector):
     segment_dimensions = frozenset(
         {SegmentDimension.AGE, SegmentDimension.GENDER, SegmentDimension.DEVICE}
     )
+    # A lookalike's ratio only where the ad group targets a lookalike (the "Lookalike 1%"
+    # groups); age and the interest expansion everywhere.
+    audience_dimensions = frozenset(AudienceDimension)
+    MAX_LOOKALIKE_PCT = 10
 
     _world: SandboxWorld | None = None
 
@@ -159,41 +170,49 @@ class SandboxConnector(AdsConnector):
         for campaign in self._live_campaigns(world):
             yield self._remote_campaign(world, campaign)
 
+    def _remote_ad_group(
+        self, world: SandboxWorld, campaign: CampaignTruth, group: AdGroupTruth
+    ) -> RemoteAdGroup:
+        status = world.current_settings(campaign.external_id).status
+        return RemoteAdGroup(
+            external_id=group.external_id,
+            campaign_external_id=campaign.external_id,
+            name=group.name,
+            status=DeliveryStatus.ARCHIVED
+            if status == DeliveryStatus.ARCHIVED
+            else DeliveryStatus.ACTIVE,
+            targeting=world.ad_group(group.external_id).targeting,
+        )
+
     def list_ad_groups(self, account_id: str) -> Iterator[RemoteAdGroup]:
         world = self._account_world(account_id)
         for campaign in self._live_campaigns(world):
-            status = world.current_settings(campaign.external_id).status
             for group in campaign.ad_groups:
-                yield RemoteAdGroup(
-                    external_id=group.external_id,
-                    campaign_external_id=campaign.external_id,
-                    name=group.name,
-                    status=DeliveryStatus.ARCHIVED
-                    if status == DeliveryStatus.ARCHIVED
-                    else DeliveryStatus.ACTIVE,
-                    targeting=group.targeting,
-                )
+                yield self._remote_ad_group(world, campaign, group)
+
+    def _remote_ad(self, world: SandboxWorld, campaign: CampaignTruth, ad: AdTruth) -> RemoteAd:
+        return RemoteAd(
+            external_id=ad.external_id,
+            ad_group_external_id=ad.ad_group_external_id,
+            campaign_external_id=campaign.external_id,
+            name=ad.name,
+            status=world.ad_status(ad.external_id),
+            creative=RemoteCreative(
+                external_id=f"cr-{ad.external_id}",
+                name=ad.name,
+                headline=ad.headline,
+                body="Discover products people love, delivered fast.",
+                call_to_action=ad.call_to_action,
+                format="video" if ad.is_video else "image",
+            ),
+        )
 
     def list_ads(self, account_id: str) -> Iterator[RemoteAd]:
         world = self._account_world(account_id)
         today = world.now.astimezone(world.tz).date()
         for campaign in self._live_campaigns(world):
             for ad in campaign.ads_on(today):
-                yield RemoteAd(
-                    external_id=ad.external_id,
-                    ad_group_external_id=ad.ad_group_external_id,
-                    campaign_external_id=campaign.external_id,
-                    name=ad.name,
-                    status=DeliveryStatus.ACTIVE,
-                    creative=RemoteCreative(
-                        external_id=f"cr-{ad.external_id}",
-                        name=ad.name,
-                        headline=ad.headline,
-                        body="Discover products people love, delivered fast.",
-                        call_to_action=ad.call_to_action,
-                        format="video" if ad.is_video else "image",
-                    ),
-                )
+                yield self._remote_ad(world, campaign, ad)
 
     # --- Changes ----------------------------------------------------------------------------
     def _record(self, *, account_id: str, campaign_id: str, kind: str, payload: Any) -> None:
@@ -280,6 +299,58 @@ class SandboxConnector(AdsConnector):
             world = self.world()
         return self._remote_campaign(world, world.campaign(campaign_id))
 
+    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+        world = self._account_world(account_id)
+        try:
+            campaign, ad = world.ad(ad_id)
+        except LookupError:
+            raise InvalidRequest(f"unknown ad {ad_id}", platform="sandbox") from None
+        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
+            raise InvalidRequest(f"status {status} cannot be set on an ad", platform="sandbox")
+        if world.current_settings(campaign.external_id).status == DeliveryStatus.ARCHIVED:
+            raise InvalidRequest("the ad's campaign is archived", platform="sandbox")
+        if world.ad_status(ad_id) != status:
+            self._record(
+                account_id=account_id,
+                campaign_id=campaign.external_id,
+                kind=AD_STATUS_EVENT,
+                payload={"ad_id": ad_id, "status": status},
+            )
+            world = self.world()
+        return self._remote_ad(world, campaign, ad)
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        world = self._account_world(account_id)
+        try:
+            group = world.ad_group(ad_group_id)
+        except LookupError:
+            raise InvalidRequest(f"unknown ad group {ad_group_id}", platform="sandbox") from None
+        campaign = world.campaign(group.campaign_external_id)
+        targeting = dict(group.targeting)
+        if change.dimension == AudienceDimension.AGE_RANGE:
+            targeting["age_min"], targeting["age_max"] = widen_age_range(
+                targeting.get("age_min"), targeting.get("age_max"), change.step
+            )
+        elif change.dimension == AudienceDimension.LOOKALIKE:
+            if "lookalike_pct" not in targeting:
+                raise self.unsupported_targeting(change, "this ad group targets no lookalike")
+            targeting["lookalike_pct"] = min(
+                self.MAX_LOOKALIKE_PCT, int(targeting["lookalike_pct"]) + change.step
+            )
+        else:
+            targeting["interest_expansion"] = True
+        if targeting != group.targeting:
+            self._record(
+                account_id=account_id,
+                campaign_id=campaign.external_id,
+                kind=TARGETING_EVENT,
+                payload={"ad_group_id": ad_group_id, "targeting": targeting},
+            )
+            world = self.world()
+        return self._remote_ad_group(world, campaign, world.ad_group(ad_group_id))
+
     # --- Metrics ----------------------------------------------------------------------------
     def daily_metrics(
         self, account_id: str, *, start: dt.date, end: dt.date, level: MetricLevel
@@ -303,6 +374,7 @@ class SandboxConnector(AdsConnector):
                             (a.conversion_value for a in simulated.ads), Decimal(0)
                         ),
                         video_views=sum(a.video_views for a in simulated.ads),
+                        reach=sum(a.reach for a in simulated.ads),
                     )
                     continue
                 for ad_day in simulated.ads:
@@ -320,6 +392,7 @@ class SandboxConnector(AdsConnector):
                         conversions=Decimal(ad_day.conversions),
                         conversion_value=ad_day.conversion_value,
                         video_views=ad_day.video_views,
+                        reach=ad_day.reach,
                     )
 
     def segment_metrics(

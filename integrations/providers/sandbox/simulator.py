@@ -205,9 +205,16 @@ class AccountTruth:
     campaigns: tuple[CampaignTruth, ...]
 
 
+# Change-log kinds that touch an ad or an ad group rather than the campaign's settings.
+AD_STATUS_EVENT = "ad_status"  # payload {"ad_id", "status"}
+TARGETING_EVENT = "targeting"  # payload {"ad_group_id", "targeting"}
+CHILD_EVENTS = frozenset({AD_STATUS_EVENT, TARGETING_EVENT})
+
+
 @dataclass(frozen=True)
 class SimEvent:
-    """One change from the log: kind create / update / archive, on the simulator's clock."""
+    """One change from the log: kind create / update / archive (a campaign), ad_status (an
+    ad) or targeting (an ad group), on the simulator's clock."""
 
     kind: str
     campaign_external_id: str
@@ -224,6 +231,8 @@ class AdDay:
     conversions: int
     conversion_value: Decimal
     video_views: int
+    # People reached: the same people see a tiring creative more often (frequency rises).
+    reach: int = 0
 
 
 @dataclass(frozen=True)
@@ -289,16 +298,21 @@ def _build_campaign(
     ads: list[AdTruth] = []
     for g in range(groups):
         group_id = f"{external_id}-g{g + 1}"
+        group_name = AD_GROUP_NAMES[(len(local_id) + g + rng.randint(0, 3)) % len(AD_GROUP_NAMES)]
+        targeting: dict[str, Any] = {
+            "age_min": rng.choice([18, 25]),
+            "age_max": rng.choice([44, 54, 65]),
+            "countries": rng.sample(["US", "GB", "DE", "FR", "CA", "AU"], k=2),
+            "interest_expansion": False,
+        }
+        if group_name.startswith("Lookalike"):
+            targeting["lookalike_pct"] = 1
         ad_groups.append(
             AdGroupTruth(
                 external_id=group_id,
                 campaign_external_id=external_id,
-                name=AD_GROUP_NAMES[(len(local_id) + g + rng.randint(0, 3)) % len(AD_GROUP_NAMES)],
-                targeting={
-                    "age_min": rng.choice([18, 25]),
-                    "age_max": rng.choice([44, 54, 65]),
-                    "countries": rng.sample(["US", "GB", "DE", "FR", "CA", "AU"], k=2),
-                },
+                name=group_name,
+                targeting=targeting,
             )
         )
         for a in range(rng.randint(*ads_per_group)):
@@ -381,6 +395,16 @@ class SandboxWorld:
         )
         self._by_id = {c.external_id: c for c in self.account.campaigns}
         self._timelines = {c.external_id: self._timeline(c) for c in self.account.campaigns}
+        # Ad statuses over time (every ad starts active) and each ad group's targeting now.
+        self._ad_timelines: dict[str, list[tuple[dt.datetime, str]]] = {}
+        self._targeting: dict[str, dict[str, Any]] = {}
+        for event in self.events:
+            if event.kind == AD_STATUS_EVENT:
+                self._ad_timelines.setdefault(event.payload["ad_id"], []).append(
+                    (event.occurred_at, event.payload["status"])
+                )
+            elif event.kind == TARGETING_EVENT:
+                self._targeting[event.payload["ad_group_id"]] = dict(event.payload["targeting"])
         self._days: dict[tuple[str, dt.date], CampaignDay] = {}
 
     # --- Structure -----------------------------------------------------------------------
@@ -450,6 +474,8 @@ class SandboxWorld:
         for event in self.events:
             if event.campaign_external_id != campaign.external_id or event.kind == "create":
                 continue
+            if event.kind in CHILD_EVENTS:
+                continue
             current = timeline[-1][1]
             if event.kind == "archive":
                 updated = replace(current, status=DeliveryStatus.ARCHIVED)
@@ -480,6 +506,46 @@ class SandboxWorld:
 
     def current_settings(self, external_id: str) -> CampaignSettings:
         return self.settings_at(external_id, self.now)
+
+    def ad_group(self, external_id: str) -> AdGroupTruth:
+        """The ad group with its targeting as changed so far."""
+        for campaign in self.account.campaigns:
+            for group in campaign.ad_groups:
+                if group.external_id == external_id:
+                    targeting = self._targeting.get(external_id, group.targeting)
+                    return replace(group, targeting=dict(targeting))
+        raise LookupError(external_id)
+
+    def ad(self, external_id: str) -> tuple[CampaignTruth, AdTruth]:
+        for campaign in self.account.campaigns:
+            for ad in campaign.ads:
+                if ad.external_id == external_id:
+                    return campaign, ad
+        raise LookupError(external_id)
+
+    def ad_status_at(self, external_id: str, at: dt.datetime) -> str:
+        status = DeliveryStatus.ACTIVE.value
+        for moment, value in self._ad_timelines.get(external_id, []):
+            if moment <= at:
+                status = value
+        return status
+
+    def ad_status(self, external_id: str) -> str:
+        return self.ad_status_at(external_id, self.now)
+
+    def _ad_active_share(self, ad: AdTruth, start: dt.datetime, end: dt.datetime) -> float:
+        """The part of [start, end) the ad was active: a paused ad does not deliver."""
+        changes = self._ad_timelines.get(ad.external_id)
+        if not changes or end <= start:
+            return 1.0
+        points = [(start, self.ad_status_at(ad.external_id, start))]
+        points += [(moment, status) for moment, status in changes if start < moment < end]
+        active = 0.0
+        for index, (moment, status) in enumerate(points):
+            until = points[index + 1][0] if index + 1 < len(points) else end
+            if status == DeliveryStatus.ACTIVE:
+                active += (until - moment).total_seconds()
+        return active / (end - start).total_seconds()
 
     # --- Metrics -------------------------------------------------------------------------
     def _paced_budget(self, campaign: CampaignTruth, settings: CampaignSettings) -> float:
@@ -518,20 +584,30 @@ class SandboxWorld:
         if budget_share <= 0:
             return CampaignDay(campaign=campaign, day=day, spend=0.0)
 
+        # Paused ads deliver nothing; the platform moves the budget to the ads still running,
+        # so spend drops only while no ad at all is active.
+        shares = {ad.external_id: self._ad_active_share(ad, day_start, horizon)
+                  for ad in campaign.ads_on(day)}  # fmt: skip
+        ads = [ad for ad in campaign.ads_on(day) if shares[ad.external_id] > 0]
+        if not ads:
+            return CampaignDay(campaign=campaign, day=day, spend=0.0)
+
         rng = _rng(campaign.seed_key, "day", day.isoformat())
         anomaly = campaign.anomaly(day)
         noise = rng.lognormvariate(0, 0.1)
         spend = (budget_share * campaign.delivery * WEEKDAY_SPEND[day.weekday()] * noise) * (
             2.4 if anomaly == "spend_spike" else 1.0
         )
+        spend *= max(shares.values())
         expected = campaign.expected_conversions(spend, day)
         if anomaly == "tracking_outage":
             expected *= 0.15
         total = _poisson_quantile(rng.random(), expected)
 
-        ads = campaign.ads_on(day)
-        weights = [ad.weight for ad in ads]
-        conv_weights = [ad.weight * ad.quality * ad.fatigue(day) for ad in ads]
+        weights = [ad.weight * shares[ad.external_id] for ad in ads]
+        conv_weights = [
+            w * ad.quality * ad.fatigue(day) for w, ad in zip(weights, ads, strict=True)
+        ]
         segment_weights = {
             dim: [
                 share * (WINNING_SEGMENT_LIFT if (dim, value) == campaign.winning_segment else 1)
@@ -565,7 +641,7 @@ class SandboxWorld:
         ad_days = []
         total_weight = sum(weights)
         for index, ad in enumerate(ads):
-            ad_spend = spend * ad.weight / total_weight
+            ad_spend = spend * weights[index] / total_weight
             impressions = int(ad_spend / campaign.cpm * 1000)
             clicks = int(impressions * campaign.ctr * ad.quality * ad.fatigue(day))
             ad_days.append(
@@ -577,6 +653,7 @@ class SandboxWorld:
                     conversions=per_ad_conv[index],
                     conversion_value=_money(per_ad_value[index]),
                     video_views=int(impressions * 0.3) if ad.is_video else 0,
+                    reach=int(impressions / (1.2 + 6 * (1 - ad.fatigue(day)))),
                 )
             )
         impressions_total = sum(a.impressions for a in ad_days)
