@@ -19,6 +19,7 @@ from integrations.connector import AdsConnector
 from integrations.providers.meta import mapping
 from integrations.providers.meta.client import MetaClient
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -29,7 +30,9 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
+    widen_age_range,
 )
 from integrations.registry import register_connector
 from integrations.vocabulary import BidStrategy, DeliveryStatus, Objective
@@ -95,6 +98,10 @@ DEFAULT_CONVERSION_ACTION = "purchase"
 @register_connector("meta")
 class MetaConnector(AdsConnector):
     segment_dimensions: ClassVar[frozenset[SegmentDimension]] = frozenset(SegmentDimension)
+    # A lookalike's ratio is fixed when Meta builds the lookalike audience: no ad-set field.
+    audience_dimensions: ClassVar[frozenset[AudienceDimension]] = frozenset(
+        {AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS}
+    )
     client_class: ClassVar[type[MetaClient]] = MetaClient
     scopes: ClassVar[tuple[str, ...]] = (
         "ads_management",
@@ -277,6 +284,41 @@ class MetaConnector(AdsConnector):
     def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign:
         self.client.update_node(account_id, campaign_id, {"status": "ARCHIVED"})
         return self.get_campaign(account_id, campaign_id)
+
+    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+        """`POST /{ad_id}` with `status` ACTIVE or PAUSED, then the ad as Meta reports it."""
+        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        self.client.update_node(account_id, ad_id, {"status": self._meta_status(status)})
+        return mapping.ad(self.client.get_node(account_id, ad_id, AD_FIELDS))
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """Read the ad set's `targeting`, widen `age_min`/`age_max` or switch on Advantage+
+        audience (`targeting_automation.advantage_audience = 1`), and post the whole spec
+        back: Graph replaces `targeting` as a unit, so the rest is sent as it was read."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(
+                change, "Meta fixes a lookalike's ratio when it creates the lookalike audience"
+            )
+        currency = self._currency(account_id)
+        raw = self.client.get_node(account_id, ad_group_id, AD_SET_FIELDS)
+        targeting = dict(raw.get("targeting") or {})
+        if change.dimension == AudienceDimension.AGE_RANGE:
+            targeting["age_min"], targeting["age_max"] = widen_age_range(
+                targeting.get("age_min"), targeting.get("age_max"), change.step
+            )
+        else:
+            automation = dict(targeting.get("targeting_automation") or {})
+            automation["advantage_audience"] = 1
+            targeting["targeting_automation"] = automation
+        self.client.update_node(account_id, ad_group_id, {"targeting": targeting})
+        return mapping.ad_group(
+            self.client.get_node(account_id, ad_group_id, AD_SET_FIELDS), currency=currency
+        )
 
     def _meta_status(self, status: str) -> str:
         try:

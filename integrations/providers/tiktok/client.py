@@ -291,6 +291,14 @@ class TikTokClient(HttpApiClient):
             idempotent=True,
         )
 
+    def update_ad_status(self, advertiser_id: str, ad_ids: list[str], status: str) -> None:
+        """ENABLE / DISABLE ads. https://business-api.tiktok.com/portal/docs?id=1735735588640770"""
+        self._post(
+            "/ad/status/update/",
+            {"advertiser_id": advertiser_id, "ad_ids": ad_ids, "operation_status": status},
+            idempotent=True,
+        )
+
     def update_ad_group(self, body: Mapping[str, Any]) -> None:
         """Bid and budget of an ad group. https://business-api.tiktok.com/portal/docs?id=1739586761631745"""
         self._post("/adgroup/update/", body, idempotent=True)

@@ -19,6 +19,7 @@ from integrations.connector import AdsConnector
 from integrations.providers.tiktok import mapping
 from integrations.providers.tiktok.client import TikTokClient, json_param
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -29,7 +30,9 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
+    widen_age_range,
 )
 from integrations.registry import register_connector
 from integrations.vocabulary import DeliveryStatus, Objective
@@ -61,6 +64,7 @@ AD_GROUP_FIELDS = [
     "age_groups",
     "gender",
     "operating_systems",
+    "smart_interest_behavior_enabled",
 ]
 AD_FIELDS = [
     "ad_id",
@@ -256,6 +260,49 @@ class TikTokConnector(AdsConnector):
                     }
                 )
         return self.get_campaign(account_id, campaign_id)
+
+    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+        """`POST ad/status/update/` with ENABLE or DISABLE, then the ad as TikTok lists it."""
+        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        self.client.update_ad_status(account_id, [ad_id], self._tiktok_status(status))
+        for raw in self.client.ads(account_id, AD_FIELDS, {"ad_ids": [ad_id]}):
+            if str(raw.get("ad_id")) == str(ad_id):
+                return mapping.ad(raw)
+        raise InvalidRequest(f"ad {ad_id} not found", platform=self.platform)
+
+    def _ad_group_raw(self, account_id: str, ad_group_id: str) -> dict[str, Any]:
+        for raw in self.client.ad_groups(
+            account_id, AD_GROUP_FIELDS, {"adgroup_ids": [ad_group_id]}
+        ):
+            if str(raw.get("adgroup_id")) == str(ad_group_id):
+                return raw
+        raise InvalidRequest(f"ad group {ad_group_id} not found", platform=self.platform)
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """Age: `age_groups` gains every bucket the widened range overlaps (no buckets means
+        all ages already). Interests: `smart_interest_behavior_enabled` (TikTok's smart
+        targeting; its older targeting expansion is closed to new use). Lookalikes are
+        custom audiences whose size is fixed at creation, so they cannot be widened here."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(
+                change, "TikTok fixes a lookalike audience's size when it creates it"
+            )
+        raw = self._ad_group_raw(account_id, ad_group_id)
+        body: dict[str, Any] = {"advertiser_id": account_id, "adgroup_id": ad_group_id}
+        if change.dimension == AudienceDimension.AGE_RANGE:
+            current = [str(value) for value in raw.get("age_groups") or []]
+            if not current:
+                return mapping.ad_group(raw)  # no age restriction: nothing to widen
+            body["age_groups"] = mapping.widened_age_groups(current, change.step)
+        else:
+            body["smart_interest_behavior_enabled"] = True
+        self.client.update_ad_group(body)
+        return mapping.ad_group(self._ad_group_raw(account_id, ad_group_id))
 
     def _budget_for_mode(self, account_id: str, campaign_id: str, update: CampaignUpdate) -> float:
         """TikTok has one `budget` field read through the campaign's fixed budget_mode."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from integrations.clients.errors import InvalidRequest
 from integrations.records import (
+    widen_age_range,
     MetricLevel,
     RemoteAccount,
     RemoteAd,
@@ -171,7 +172,14 @@ def ad_group(raw: Mapping[str, Any]) -> RemoteAdGroup:
     daily, _ = budgets(raw)
     targeting = {
         name: raw[name]
-        for name in ("placements", "location_ids", "age_groups", "gender", "operating_systems")
+        for name in (
+            "placements",
+            "location_ids",
+            "age_groups",
+            "gender",
+            "operating_systems",
+            "smart_interest_behavior_enabled",
+        )
         if name in raw
     }
     return RemoteAdGroup(
@@ -269,3 +277,25 @@ def segment_metric(
         conversions=decimal(metrics.get(conversion_metric)),
         conversion_value=decimal(metrics.get(value_metric)),
     )
+
+
+# TikTok's age buckets, youngest first; AGE_55_100 is "55 and over".
+AGE_GROUPS: list[tuple[str, int, int]] = [
+    ("AGE_13_17", 13, 17), ("AGE_18_24", 18, 24), ("AGE_25_34", 25, 34),
+    ("AGE_35_44", 35, 44), ("AGE_45_54", 45, 54), ("AGE_55_100", 55, 100),
+]  # fmt: skip
+
+
+def widened_age_groups(current: list[str], step: int) -> list[str]:
+    """The buckets overlapping the current range widened by `step` years on each side (never
+    down into 13-17: minors are only targeted where an advertiser chose them)."""
+    bounds = {name: (low, high) for name, low, high in AGE_GROUPS}
+    known = [bounds[name] for name in current if name in bounds]
+    if not known:
+        return current
+    low, high = widen_age_range(
+        min(b[0] for b in known), max(b[1] for b in known), step, floor=18, ceiling=100
+    )
+    wanted = {name for name, b_low, b_high in AGE_GROUPS if b_low <= high and b_high >= low}
+    wanted |= {"AGE_13_17"} & set(current)
+    return [name for name, _, _ in AGE_GROUPS if name in wanted]

@@ -241,11 +241,23 @@ class FakeGraph:
     def update_node(self, request: Request, node: str) -> Response:
         if denied := self._authorized(request):
             return denied
-        form = request.form.to_dict()
+        form: dict[str, Any] = request.form.to_dict()
         self.posts.append({"node": node, **form})
-        for table in (self.campaigns, self.ad_sets):
+        if "targeting" in form:
+            # Graph takes the targeting spec as a JSON object and replaces it whole.
+            form["targeting"] = json.loads(form["targeting"])
+            if node not in self.ad_sets:
+                return graph_error(100, "Invalid parameter: targeting is an ad set field")
+            ages = form["targeting"]
+            if not 13 <= int(ages.get("age_min", 18)) <= int(ages.get("age_max", 65)) <= 65:
+                return graph_error(100, "Invalid parameter", subcode=1487079)
+        if node in self.ads and set(form) - {"status", "name"}:
+            return graph_error(100, f"Invalid parameter for an ad: {sorted(form)}")
+        for table in (self.campaigns, self.ad_sets, self.ads):
             if node in table:
                 table[node].update(form)
+                if "status" in form:
+                    table[node]["effective_status"] = form["status"]
                 return self._respond({"success": True})
         return graph_error(100, f"Object with ID '{node}' does not exist", subcode=33)
 

@@ -18,15 +18,18 @@ from integrations.clients.errors import (
     PlatformUnavailable,
     QuotaExhausted,
     RateLimited,
+    UnsupportedTargeting,
 )
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.meta.connector import MetaConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -672,3 +675,93 @@ def test_a_rate_limited_create_is_not_retried_but_holds_the_account_back(
     assert caught.value.retry_after == 60
     assert len(graph.http.calls("POST", path)) == 1
     assert limiter.blocked_for("meta:act_123") == 60
+
+
+# --- Ad status and ad-set targeting ------------------------------------------------------------
+def test_an_ad_is_paused_and_activated_on_its_own_node(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+
+    paused = connector.update_ad_status("123", "31", "paused")
+
+    assert graph.posts[-1] == {"node": "31", "status": "PAUSED"}
+    assert (paused.external_id, paused.status) == ("31", "paused")
+    assert graph.campaigns["11"]["status"] == "ACTIVE"  # only the ad stopped
+    assert connector.update_ad_status("123", "31", "active").status == "active"
+
+
+def test_an_ad_status_change_survives_a_transient_error(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+    graph.http.inject(
+        "POST",
+        f"/{VERSION}/31",
+        graph_error(2, "Service temporarily unavailable", status=500, transient=True),
+    )
+
+    assert connector.update_ad_status("123", "31", "paused").status == "paused"
+    assert len(graph.http.calls("POST", f"/{VERSION}/31")) == 2
+
+
+def test_age_widening_rewrites_the_whole_targeting_spec_and_keeps_the_rest(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+    graph.ad_sets["21"]["targeting"] = {
+        "age_min": 25, "age_max": 44, "geo_locations": {"countries": ["US", "CA"]},
+        "flexible_spec": [{"interests": [{"id": "6003", "name": "Running"}]}],
+    }  # fmt: skip
+
+    group = connector.update_ad_group_targeting(
+        "123", "21", TargetingChange(AudienceDimension.AGE_RANGE, step=10)
+    )
+
+    sent = json.loads(graph.posts[-1]["targeting"])
+    assert (sent["age_min"], sent["age_max"]) == (18, 54)
+    assert sent["geo_locations"] == {"countries": ["US", "CA"]}
+    assert sent["flexible_spec"][0]["interests"][0]["id"] == "6003"
+    assert (group.targeting["age_min"], group.targeting["age_max"]) == (18, 54)
+
+
+def test_interest_expansion_switches_on_advantage_audience(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+
+    group = connector.update_ad_group_targeting(
+        "123", "22", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert group.targeting["targeting_automation"] == {"advantage_audience": 1}
+    assert group.targeting["geo_locations"] == {"countries": ["US"]}
+
+
+def test_a_lookalike_ratio_cannot_be_widened_on_meta(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+
+    with pytest.raises(UnsupportedTargeting) as refused:
+        connector.update_ad_group_targeting(
+            "123", "21", TargetingChange(AudienceDimension.LOOKALIKE, step=2)
+        )
+
+    assert refused.value.dimension == "lookalike"
+    assert "cannot widen lookalike" in str(refused.value)
+    assert not graph.http.calls("POST", f"/{VERSION}/21")
+
+
+def test_meta_refusing_a_targeting_spec_is_an_invalid_request(
+    graph: FakeGraph, connector: MetaConnector
+) -> None:
+    seed_structure(graph)
+    graph.http.inject(
+        "POST", f"/{VERSION}/21", graph_error(100, "Invalid parameter", subcode=1487079)
+    )
+
+    with pytest.raises(InvalidRequest):
+        connector.update_ad_group_targeting(
+            "123", "21", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+        )

@@ -35,6 +35,9 @@ def ok(data: Any) -> Response:
     return json_response({"code": 0, "message": "OK", "request_id": "202603020100", "data": data})
 
 
+AGE_GROUPS = ("AGE_13_17", "AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100")
+
+
 class FakeTikTok:
     def __init__(self, server: HTTPServer, *, page_size: int = 2) -> None:
         self.http = FakeServer(server)
@@ -63,6 +66,7 @@ class FakeTikTok:
         self.http.route("POST", f"{b}/campaign/update/", self.update_campaign)
         self.http.route("POST", f"{b}/campaign/status/update/", self.update_status)
         self.http.route("POST", f"{b}/adgroup/update/", self.update_ad_group)
+        self.http.route("POST", f"{b}/ad/status/update/", self.update_ad_status)
         self.http.route("GET", f"{b}/report/integrated/get/", self.report)
 
     # --- Seeding -------------------------------------------------------------------------
@@ -214,11 +218,29 @@ class FakeTikTok:
             )
         return ok({"campaign_ids": body["campaign_ids"]})
 
+    def update_ad_status(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        body = json.loads(request.data)
+        self.posts.append(("ad/status/update", body))
+        if body.get("operation_status") not in {"ENABLE", "DISABLE", "DELETE"}:
+            return tiktok_error(40002, "operation_status: invalid enum value")
+        unknown = [i for i in body.get("ad_ids", []) if i not in self.ads]
+        if unknown:
+            return tiktok_error(40002, f"ad_ids {unknown} do not exist")
+        for ad_id in body["ad_ids"]:
+            self.ads[ad_id]["operation_status"] = body["operation_status"]
+            self.ads[ad_id]["secondary_status"] = f"AD_STATUS_{body['operation_status']}"
+        return ok({"ad_ids": body["ad_ids"]})
+
     def update_ad_group(self, request: Request) -> Response:
         if denied := self._denied(request):
             return denied
         body = json.loads(request.data)
         self.posts.append(("adgroup/update", body))
+        ages = body.get("age_groups")
+        if ages is not None and not set(ages) <= set(AGE_GROUPS):
+            return tiktok_error(40002, "age_groups: invalid enum value")
         self.ad_groups[body["adgroup_id"]].update(
             {k: v for k, v in body.items() if k not in {"advertiser_id", "adgroup_id"}}
         )

@@ -16,15 +16,18 @@ from integrations.clients.errors import (
     InvalidRequest,
     NotSupported,
     PlatformUnavailable,
+    UnsupportedTargeting,
 )
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.tiktok.connector import TikTokConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -525,3 +528,95 @@ def test_a_range_error_from_tiktok_is_an_invalid_request(
 
     assert "request_id" in str(caught.value)
     assert len(tiktok.http.calls("GET", f"{BASE}/report/integrated/get/")) == 1
+
+
+# --- Ad status and ad-group targeting -----------------------------------------------------------
+def _seed_ad(tiktok: FakeTikTok) -> None:
+    seed_campaigns(tiktok)
+    tiktok.ads["31"] = {
+        "advertiser_id": ADV, "ad_id": "31", "adgroup_id": "21", "campaign_id": "11",
+        "ad_name": "Spring video", "video_id": "v1", "operation_status": "ENABLE",
+        "secondary_status": "AD_STATUS_DELIVERY_OK",
+    }  # fmt: skip
+
+
+def test_an_ad_is_disabled_and_enabled_through_ad_status_update(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+
+    paused = connector.update_ad_status(ADV, "31", "paused")
+
+    assert tiktok.posts[-1] == (
+        "ad/status/update",
+        {"advertiser_id": ADV, "ad_ids": ["31"], "operation_status": "DISABLE"},
+    )
+    assert (paused.external_id, paused.status) == ("31", "paused")
+    assert tiktok.campaigns["11"]["operation_status"] == "ENABLE"
+    assert connector.update_ad_status(ADV, "31", "active").status == "active"
+
+
+def test_an_unknown_ad_is_refused_inside_an_http_200(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+
+    with pytest.raises(InvalidRequest, match="do not exist"):
+        connector.update_ad_status(ADV, "99", "paused")
+
+
+def test_age_widening_adds_the_neighbouring_age_buckets(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+    tiktok.ad_groups["21"]["age_groups"] = ["AGE_25_34", "AGE_35_44"]
+    tiktok.ad_groups["21"]["location_ids"] = ["6252001"]
+
+    group = connector.update_ad_group_targeting(
+        ADV, "21", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    assert tiktok.posts[-1] == (
+        "adgroup/update",
+        {"advertiser_id": ADV, "adgroup_id": "21",
+         "age_groups": ["AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54"]},
+    )  # fmt: skip
+    assert group.targeting["age_groups"] == ["AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54"]
+    assert group.targeting["location_ids"] == ["6252001"]
+
+
+def test_interest_expansion_turns_on_smart_interests_and_behaviours(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+
+    group = connector.update_ad_group_targeting(
+        ADV, "22", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert tiktok.ad_groups["22"]["smart_interest_behavior_enabled"] is True
+    assert group.targeting["smart_interest_behavior_enabled"] is True
+
+
+def test_a_lookalike_cannot_be_widened_on_tiktok(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+
+    with pytest.raises(UnsupportedTargeting, match="cannot widen lookalike"):
+        connector.update_ad_group_targeting(
+            ADV, "21", TargetingChange(AudienceDimension.LOOKALIKE, step=1)
+        )
+    assert not [post for post in tiktok.posts if post[0] == "adgroup/update"]
+
+
+def test_a_rate_limited_status_update_is_retried(
+    tiktok: FakeTikTok, connector: TikTokConnector
+) -> None:
+    _seed_ad(tiktok)
+    tiktok.http.inject(
+        "POST", f"{BASE}/ad/status/update/", tiktok_error(40100, "Too many requests")
+    )
+
+    assert connector.update_ad_status(ADV, "31", "paused").status == "paused"
+    assert len(tiktok.http.calls("POST", f"{BASE}/ad/status/update/")) == 2
