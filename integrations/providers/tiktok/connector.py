@@ -32,7 +32,6 @@ from integrations.records import (
     SegmentDimension,
     TargetingChange,
     TokenSet,
-    widen_age_range,
 )
 from integrations.registry import register_connector
 from integrations.vocabulary import DeliveryStatus, Objective

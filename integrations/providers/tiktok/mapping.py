@@ -13,7 +13,6 @@ from typing import Any
 
 from integrations.clients.errors import InvalidRequest
 from integrations.records import (
-    widen_age_range,
     MetricLevel,
     RemoteAccount,
     RemoteAd,
@@ -23,6 +22,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    widen_age_range,
 )
 from integrations.vocabulary import BidStrategy, DeliveryStatus, Objective
 
