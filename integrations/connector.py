@@ -117,9 +117,12 @@ class AdsConnector(abc.ABC):
     def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign: ...
 
     @abc.abstractmethod
-    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
         """Pause or activate one ad (`DeliveryStatus.PAUSED` / `ACTIVE`); returns the ad as
-        the platform now reports it."""
+        the platform now reports it. `ad_group_id` is the ad's ad group: Google addresses an
+        ad by the pair (its ad ids are unique within an ad group only)."""
 
     @abc.abstractmethod
     def update_ad_group_targeting(

@@ -272,7 +272,7 @@ def apply_campaign_change(*, change_id: int) -> None:
     if claimed != 1:
         return
     change = CampaignChange.objects.select_related(
-        "campaign", "ad_account", "ad_account__connection", "ad_group", "ad"
+        "campaign", "ad_account", "ad_account__connection", "ad_group", "ad__ad_group"
     ).get(pk=change_id)
     account = change.ad_account
     connection = account.connection
@@ -303,7 +303,10 @@ def apply_campaign_change(*, change_id: int) -> None:
         if change.level == ChangeLevel.AD:
             assert change.ad is not None
             status = ACTIVE if change.kind == ChangeKind.AD_ACTIVATE else PAUSED
-            return connector.update_ad_status(account.external_id, change.ad.external_id, status)
+            return connector.update_ad_status(
+                account.external_id, change.ad.external_id, status,
+                ad_group_id=change.ad.ad_group.external_id,
+            )  # fmt: skip
         if change.level == ChangeLevel.AD_GROUP:
             assert change.ad_group is not None
             return connector.update_ad_group_targeting(

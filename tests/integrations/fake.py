@@ -188,7 +188,9 @@ class FakeConnector(AdsConnector):
         remote.campaigns[campaign_id] = replace(remote.campaigns[campaign_id], status="archived")
         return remote.campaigns[campaign_id]
 
-    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
         remote = self._authorized("update_ad_status")
         index = next(i for i, ad in enumerate(remote.ads) if ad.external_id == ad_id)
         remote.ads[index] = replace(remote.ads[index], status=status)

@@ -8,6 +8,7 @@ manager (MCC) need its id as `login-customer-id`; the connection keeps it in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -20,6 +21,7 @@ from integrations.connector import AdsConnector
 from integrations.providers.google import mapping
 from integrations.providers.google.client import GoogleAdsClient, digits
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -30,7 +32,9 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
+    widen_age_range,
 )
 from integrations.registry import register_connector
 from integrations.vocabulary import BidStrategy, DeliveryStatus
@@ -55,7 +59,7 @@ CAMPAIGN_QUERY = (
 AD_GROUP_QUERY = (
     "SELECT ad_group.id, ad_group.name, ad_group.status, ad_group.type, "
     "ad_group.cpc_bid_micros, ad_group.cpm_bid_micros, ad_group.target_cpa_micros, "
-    "campaign.id FROM ad_group"
+    "ad_group.optimized_targeting_enabled, campaign.id FROM ad_group"
 )
 AD_QUERY = (
     "SELECT ad_group_ad.ad.id, ad_group_ad.ad.name, ad_group_ad.ad.type, "
@@ -65,6 +69,16 @@ AD_QUERY = (
     "ad_group_ad.ad.expanded_text_ad.description, ad_group_ad.ad.image_ad.image_url, "
     "ad_group_ad.status, ad_group.id, campaign.id FROM ad_group_ad"
 )
+AGE_CRITERIA_QUERY = (
+    "SELECT ad_group_criterion.resource_name, ad_group_criterion.age_range.type, "
+    "ad_group_criterion.negative FROM ad_group_criterion"
+)
+# Google's age ranges (ad group criteria), youngest first; an ad group reaches every range
+# it does not exclude with a negative criterion.
+AGE_RANGES: list[tuple[str, int, int]] = [
+    ("AGE_RANGE_18_24", 18, 24), ("AGE_RANGE_25_34", 25, 34), ("AGE_RANGE_35_44", 35, 44),
+    ("AGE_RANGE_45_54", 45, 54), ("AGE_RANGE_55_64", 55, 64), ("AGE_RANGE_65_UP", 65, 65),
+]  # fmt: skip
 METRICS = (
     "metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions, "
     "metrics.conversions_value"
@@ -131,6 +145,9 @@ def _dig(row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 @register_connector("google")
 class GoogleAdsConnector(AdsConnector):
     segment_dimensions: ClassVar[frozenset[SegmentDimension]] = frozenset(SegmentDimension)
+    audience_dimensions: ClassVar[frozenset[AudienceDimension]] = frozenset(
+        {AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS}
+    )
 
     @cached_property
     def client(self) -> GoogleAdsClient:
@@ -424,6 +441,106 @@ class GoogleAdsConnector(AdsConnector):
         ]
         if operations:
             self.client.mutate(customer, "adGroups", operations, idempotent=True)
+
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
+        """`adGroupAds:mutate` updating `status` of `customers/{c}/adGroupAds/{group}~{ad}`."""
+        customer = digits(account_id)
+        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        if not ad_group_id:
+            rows = self.client.search_stream(
+                customer, f"{AD_QUERY} WHERE ad_group_ad.ad.id = {int(ad_id)}"
+            )
+            groups = {str((row.get("adGroup") or {}).get("id", "")) for row in rows}
+            if len(groups) != 1:
+                raise InvalidRequest(
+                    f"ad {ad_id} is in {len(groups)} ad groups; name the ad group",
+                    platform=self.platform,
+                )
+            ad_group_id = groups.pop()
+        resource = f"customers/{customer}/adGroupAds/{int(ad_group_id)}~{int(ad_id)}"
+        self.client.mutate(
+            customer,
+            "adGroupAds",
+            [{"update": {"resourceName": resource, "status": self._google_status(status)},
+              "updateMask": "status"}],
+            idempotent=True,
+        )  # fmt: skip
+        query = f"{AD_QUERY} WHERE ad_group.id = {int(ad_group_id)} AND ad_group_ad.ad.id = {int(ad_id)}"
+        rows = self.client.search_stream(customer, query)
+        if not rows:
+            raise InvalidRequest(f"ad {ad_id} not found", platform=self.platform)
+        return mapping.ad(rows[0])
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """Age: remove the negative AGE_RANGE criteria (`adGroupCriteria:mutate`) of the ranges
+        the widened span overlaps. Interests: `optimizedTargetingEnabled` on the ad group
+        (Display and Demand Gen; Google refuses it elsewhere, surfaced as InvalidRequest)."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(
+                change, "Google's lookalike segments are sized when the segment is created"
+            )
+        customer = digits(account_id)
+        group = int(ad_group_id)
+        if change.dimension == AudienceDimension.INTERESTS:
+            self.client.mutate(
+                customer,
+                "adGroups",
+                [{"update": {"resourceName": f"customers/{customer}/adGroups/{group}",
+                             "optimizedTargetingEnabled": True},
+                  "updateMask": "optimizedTargetingEnabled"}],
+                idempotent=True,
+            )  # fmt: skip
+        else:
+            removals = self._age_exclusions_to_lift(customer, group, change.step)
+            if removals:
+                self.client.mutate(
+                    customer, "adGroupCriteria", [{"remove": name} for name in removals],
+                    idempotent=True,
+                )  # fmt: skip
+        return self._ad_group_with_targeting(customer, group)
+
+    def _age_exclusions(self, customer: str, group: int) -> dict[str, str]:
+        """Excluded age range type -> its criterion's resource name."""
+        query = (
+            f"{AGE_CRITERIA_QUERY} WHERE ad_group.id = {group} "
+            "AND ad_group_criterion.type = 'AGE_RANGE'"
+        )
+        excluded: dict[str, str] = {}
+        for row in self.client.search_stream(customer, query):
+            criterion = row.get("adGroupCriterion") or {}
+            if criterion.get("negative"):
+                age = str((criterion.get("ageRange") or {}).get("type", ""))
+                excluded[age] = str(criterion.get("resourceName", ""))
+        return excluded
+
+    def _age_exclusions_to_lift(self, customer: str, group: int, step: int) -> list[str]:
+        excluded = self._age_exclusions(customer, group)
+        reached = [(low, high) for name, low, high in AGE_RANGES if name not in excluded]
+        if not reached or not excluded:
+            return []  # nothing reached to widen from, or every age reached already
+        low, high = widen_age_range(min(r[0] for r in reached), max(r[1] for r in reached), step)
+        return [
+            excluded[name] for name, r_low, r_high in AGE_RANGES
+            if name in excluded and r_low <= high and r_high >= low
+        ]  # fmt: skip
+
+    def _ad_group_with_targeting(self, customer: str, group: int) -> RemoteAdGroup:
+        rows = self.client.search_stream(customer, f"{AD_GROUP_QUERY} WHERE ad_group.id = {group}")
+        if not rows:
+            raise InvalidRequest(f"ad group {group} not found", platform=self.platform)
+        remote = mapping.ad_group(rows[0])
+        targeting = {
+            **remote.targeting,
+            "excluded_age_ranges": sorted(self._age_exclusions(customer, group)),
+        }
+        return dataclasses.replace(remote, targeting=targeting)
 
     def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign:
         """Google's remove: the campaign stops for good and keeps its reporting."""

@@ -196,6 +196,7 @@ def ad_group(row: Mapping[str, Any]) -> RemoteAdGroup:
         name=str(raw.get("name", "")),
         status=status(raw.get("status")),
         bid_amount=ad_group_bid(raw),
+        targeting={"optimized_targeting_enabled": bool(raw.get("optimizedTargetingEnabled"))},
         raw=dict(row),
     )
 

@@ -285,7 +285,9 @@ class MetaConnector(AdsConnector):
         self.client.update_node(account_id, campaign_id, {"status": "ARCHIVED"})
         return self.get_campaign(account_id, campaign_id)
 
-    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
         """`POST /{ad_id}` with `status` ACTIVE or PAUSED, then the ad as Meta reports it."""
         if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
             raise InvalidRequest(

@@ -299,7 +299,9 @@ class SandboxConnector(AdsConnector):
             world = self.world()
         return self._remote_campaign(world, world.campaign(campaign_id))
 
-    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
         world = self._account_world(account_id)
         try:
             campaign, ad = world.ad(ad_id)

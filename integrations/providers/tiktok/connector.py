@@ -260,7 +260,9 @@ class TikTokConnector(AdsConnector):
                 )
         return self.get_campaign(account_id, campaign_id)
 
-    def update_ad_status(self, account_id: str, ad_id: str, status: str) -> RemoteAd:
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
         """`POST ad/status/update/` with ENABLE or DISABLE, then the ad as TikTok lists it."""
         if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
             raise InvalidRequest(

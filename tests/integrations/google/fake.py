@@ -74,6 +74,8 @@ class FakeGoogleAds:
         self.budgets: dict[str, dict[str, Any]] = {}
         self.ad_groups: dict[str, dict[str, Any]] = {}
         self.ads: list[dict[str, Any]] = []
+        # Ad group criteria (age ranges): {"adGroup": id, "resourceName", "ageRange", "negative"}
+        self.criteria: list[dict[str, Any]] = []
         self.report_rows: dict[str, list[dict[str, Any]]] = {}
         self.geo_constants: dict[str, str] = {}
         self.mutations: list[tuple[str, Any]] = []
@@ -290,6 +292,7 @@ class FakeGoogleAds:
                 for c in self.campaigns.values()
                 if c["customer"] == cid and (not only_campaign or c["id"] == only_campaign.group(1))
             ]
+        only_group = re.search(r"ad_group\.id = (\d+)", query)
         if source == "ad_group":
             return [
                 {
@@ -299,10 +302,25 @@ class FakeGoogleAds:
                 for g in self.ad_groups.values()
                 if g["customer"] == cid
                 and (not only_campaign or g["campaign"] == only_campaign.group(1))
+                and (not only_group or g["id"] == only_group.group(1))
                 and g["status"] != "REMOVED"
             ]
         if source == "ad_group_ad":
-            return list(self.ads)
+            only_ad = re.search(r"ad_group_ad\.ad\.id = (\d+)", query)
+            return [
+                row
+                for row in self.ads
+                if (not only_group or row["adGroup"]["id"] == only_group.group(1))
+                and (not only_ad or row["adGroupAd"]["ad"]["id"] == only_ad.group(1))
+            ]
+        if source == "ad_group_criterion":
+            if "ad_group_criterion.type = 'AGE_RANGE'" not in query:
+                raise ValueError("fake wants a criterion type filter")
+            return [
+                {"adGroupCriterion": {k: v for k, v in c.items() if k != "adGroup"}}
+                for c in self.criteria
+                if not only_group or c["adGroup"] == only_group.group(1)
+            ]
         raise ValueError(f"fake does not know {source}")
 
     def mutate(self, request: Request, cid: str, service: str) -> Response:
@@ -314,6 +332,15 @@ class FakeGoogleAds:
         self.mutations.append((service, body))
         results = []
         for operation in body["operations"]:
+            if "remove" in operation and service == "adGroupCriteria":
+                name = operation["remove"]
+                if not any(c["resourceName"] == name for c in self.criteria):
+                    return ads_error(
+                        "INVALID_ARGUMENT", 400, "mutateError", "RESOURCE_NOT_FOUND", name
+                    )
+                self.criteria = [c for c in self.criteria if c["resourceName"] != name]
+                results.append({"resourceName": name})
+                continue
             if "remove" in operation:
                 campaign_id = operation["remove"].rsplit("/", 1)[-1]
                 self.campaigns[campaign_id]["status"] = "REMOVED"
@@ -322,6 +349,19 @@ class FakeGoogleAds:
             update = dict(operation["update"])
             name = update.pop("resourceName")
             object_id = name.rsplit("/", 1)[-1]
+            if service == "adGroupAds":
+                group_id, ad_id = object_id.split("~")
+                row = next(
+                    (r for r in self.ads if r["adGroup"]["id"] == group_id
+                     and r["adGroupAd"]["ad"]["id"] == ad_id), None,
+                )  # fmt: skip
+                if row is None or operation["updateMask"] != "status":
+                    return ads_error(
+                        "INVALID_ARGUMENT", 400, "mutateError", "RESOURCE_NOT_FOUND", name
+                    )
+                row["adGroupAd"]["status"] = update["status"]
+                results.append({"resourceName": name})
+                continue
             table = {
                 "campaigns": self.campaigns,
                 "campaignBudgets": self.budgets,

@@ -18,15 +18,18 @@ from integrations.clients.errors import (
     PermissionDenied,
     PlatformUnavailable,
     QuotaExhausted,
+    UnsupportedTargeting,
 )
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.google.connector import GoogleAdsConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -695,3 +698,111 @@ def test_a_bad_query_is_an_invalid_request_and_not_retried(
 
     assert caught.value.code == "UNRECOGNIZED_FIELD"
     assert len(ads.http.calls("POST", STREAM)) == 1
+
+
+# --- Ad status and ad-group targeting -----------------------------------------------------------
+CID = "1234567890"
+
+
+def _seed_ad(ads: FakeGoogleAds) -> None:
+    seed_campaigns(ads)
+    ads.ads = [
+        {"adGroupAd": {"status": "ENABLED", "ad": {"id": "31", "type": "RESPONSIVE_SEARCH_AD"}},
+         "adGroup": {"id": "21"}, "campaign": {"id": "11"}},
+        {"adGroupAd": {"status": "ENABLED", "ad": {"id": "31", "type": "RESPONSIVE_SEARCH_AD"}},
+         "adGroup": {"id": "22"}, "campaign": {"id": "11"}},
+    ]  # fmt: skip
+
+
+def _age_exclusion(ads: FakeGoogleAds, group: str, age: str) -> None:
+    ads.criteria.append(
+        {"adGroup": group, "resourceName": f"customers/{CID}/adGroupCriteria/{group}~{age}",
+         "ageRange": {"type": age}, "negative": True}
+    )  # fmt: skip
+
+
+def test_an_ad_is_paused_through_its_ad_group_ad_resource(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+
+    paused = connector.update_ad_status(CID, "31", "paused", ad_group_id="22")
+
+    assert ads.mutations[-1] == (
+        "adGroupAds",
+        {"operations": [{"update": {"resourceName": f"customers/{CID}/adGroupAds/22~31",
+                                    "status": "PAUSED"}, "updateMask": "status"}]},
+    )  # fmt: skip
+    assert (paused.ad_group_external_id, paused.status) == ("22", "paused")
+    assert ads.ads[0]["adGroupAd"]["status"] == "ENABLED"  # the same ad id in group 21
+
+
+def test_an_ad_id_in_two_ad_groups_needs_its_ad_group(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+
+    with pytest.raises(InvalidRequest, match="in 2 ad groups"):
+        connector.update_ad_status(CID, "31", "paused")
+    assert not ads.mutations
+
+
+def test_age_widening_lifts_the_neighbouring_age_exclusions(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+    # Reaches 25-44: 18-24 and 45 up are excluded.
+    for age in ("AGE_RANGE_18_24", "AGE_RANGE_45_54", "AGE_RANGE_55_64", "AGE_RANGE_65_UP"):
+        _age_exclusion(ads, "21", age)
+
+    group = connector.update_ad_group_targeting(
+        CID, "21", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    service, body = ads.mutations[-1]
+    assert service == "adGroupCriteria"
+    assert body["operations"] == [
+        {"remove": f"customers/{CID}/adGroupCriteria/21~AGE_RANGE_18_24"},
+        {"remove": f"customers/{CID}/adGroupCriteria/21~AGE_RANGE_45_54"},
+    ]
+    assert group.targeting["excluded_age_ranges"] == ["AGE_RANGE_55_64", "AGE_RANGE_65_UP"]
+
+
+def test_interest_expansion_enables_optimized_targeting(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+
+    group = connector.update_ad_group_targeting(
+        CID, "22", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert ads.mutations[-1][1]["operations"][0]["updateMask"] == "optimizedTargetingEnabled"
+    assert group.targeting["optimized_targeting_enabled"] is True
+
+
+def test_a_lookalike_cannot_be_widened_on_google(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+
+    with pytest.raises(UnsupportedTargeting, match="cannot widen lookalike"):
+        connector.update_ad_group_targeting(
+            CID, "21", TargetingChange(AudienceDimension.LOOKALIKE, step=1)
+        )
+    assert not ads.mutations
+
+
+def test_google_refusing_optimized_targeting_is_an_invalid_request(
+    ads: FakeGoogleAds, connector: GoogleAdsConnector
+) -> None:
+    _seed_ad(ads)
+    ads.http.inject(
+        "POST",
+        f"/{VERSION}/customers/{CID}/adGroups:mutate",
+        ads_error("INVALID_ARGUMENT", 400, "fieldError", "INVALID_VALUE",
+                  "optimized targeting is not available for this ad group type"),
+    )  # fmt: skip
+
+    with pytest.raises(InvalidRequest, match="not available"):
+        connector.update_ad_group_targeting(CID, "21", TargetingChange(AudienceDimension.INTERESTS))
