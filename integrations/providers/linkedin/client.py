@@ -292,3 +292,24 @@ class LinkedInClient(BearerTokenClient):
             f"/rest/adAccounts/{quote(account_id, safe='')}/adCampaigns/{quote(campaign_id, safe='')}",
             fields,
         )
+
+    def update_creative(self, account_id: str, creative_id: str, fields: Mapping[str, Any]) -> None:
+        """POST .../creatives/{encoded creative URN} with X-RestLi-Method: PARTIAL_UPDATE -> 204
+        (e.g. `intendedStatus` ACTIVE / PAUSED).
+
+        https://learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-creatives
+        """
+        urn = quote(f"urn:li:sponsoredCreative:{urn_id(creative_id)}", safe="")
+        self._partial_update(
+            f"/rest/adAccounts/{quote(account_id, safe='')}/creatives/{urn}", fields
+        )
+
+    def get_creative(self, account_id: str, creative_id: str) -> dict[str, Any]:
+        """GET .../creatives/{encoded creative URN}"""
+        urn = quote(f"urn:li:sponsoredCreative:{urn_id(creative_id)}", safe="")
+        return self._get(f"/rest/adAccounts/{quote(account_id, safe='')}/creatives/{urn}") or {}
+
+    def get_campaign(self, account_id: str, campaign_id: str) -> dict[str, Any]:
+        """GET .../adCampaigns/{id} (a LinkedIn campaign: our ad group)."""
+        path = f"/rest/adAccounts/{quote(account_id, safe='')}/adCampaigns/{quote(campaign_id, safe='')}"
+        return self._get(path) or {}

@@ -29,6 +29,7 @@ from integrations.providers.linkedin.client import (
 )
 from integrations.providers.toolkit import chunks, date_windows, unique_by, utcnow
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -39,6 +40,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import register_connector
@@ -53,9 +55,13 @@ ELEMENT_CAP = 15_000
 LIVE = {"ACTIVE", "PAUSED", "DRAFT"}
 
 
+AD_STATUS_TO_LINKEDIN = {"active": "ACTIVE", "paused": "PAUSED"}
+
+
 @register_connector("linkedin")
 class LinkedInConnector(AdsConnector):
     segment_dimensions = frozenset(mapping.SEGMENT_PIVOTS)
+    audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
 
     def __init__(
         self,
@@ -252,6 +258,40 @@ class LinkedInConnector(AdsConnector):
     def archive_campaign(self, account_id: str, campaign_id: str) -> RemoteCampaign:
         self.client.update_campaign_group(account_id, campaign_id, {"status": "ARCHIVED"})
         return mapping.campaign(self.client.get_campaign_group(account_id, campaign_id), account_id)
+
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
+        """A creative's `intendedStatus` (ACTIVE / PAUSED) by PARTIAL_UPDATE, then re-read."""
+        wire = AD_STATUS_TO_LINKEDIN.get(status)
+        if wire is None:
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        self.client.update_creative(account_id, ad_id, {"intendedStatus": wire})
+        raw = self.client.get_creative(account_id, ad_id)
+        campaign_id = urn_id(raw.get("campaign") or "")
+        group_id = urn_id(
+            self.client.get_campaign(account_id, campaign_id).get("campaignGroup") or ""
+        )
+        return mapping.ad(raw, {campaign_id: group_id})
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """On the LinkedIn campaign (our ad group), by PARTIAL_UPDATE: the `ageRanges` facet of
+        `targetingCriteria` gains the neighbouring ranges, or `audienceExpansionEnabled` turns
+        on. LinkedIn retired lookalike audiences, so there is no ratio to raise."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(change, "LinkedIn has retired lookalike audiences")
+        if change.dimension == AudienceDimension.INTERESTS:
+            self.client.update_campaign(account_id, ad_group_id, {"audienceExpansionEnabled": True})
+        else:
+            raw = self.client.get_campaign(account_id, ad_group_id)
+            widened = mapping.widen_age_facet(dict(raw.get("targetingCriteria") or {}), change.step)
+            if widened is not None:
+                self.client.update_campaign(account_id, ad_group_id, {"targetingCriteria": widened})
+        return mapping.ad_group(self.client.get_campaign(account_id, ad_group_id))
 
     # --- metrics ----------------------------------------------------------------------------
     def daily_metrics(

@@ -24,6 +24,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    widen_age_range,
 )
 from integrations.vocabulary import DeliveryStatus, Objective
 
@@ -148,7 +149,14 @@ def ad_group(raw: dict[str, Any]) -> RemoteAdGroup:
         status=status(raw.get("status")),
         daily_budget=money(raw.get("dailyBudget")),
         bid_amount=money(raw.get("unitCost")),
-        targeting=dict(raw.get("targetingCriteria") or {}),
+        targeting={
+            **dict(raw.get("targetingCriteria") or {}),
+            **(
+                {"audienceExpansionEnabled": raw["audienceExpansionEnabled"]}
+                if "audienceExpansionEnabled" in raw
+                else {}
+            ),
+        },  # fmt: skip
         raw=raw,
     )
 
@@ -225,3 +233,33 @@ def segment_metric(
         conversions=to_decimal(element.get("externalWebsiteConversions")),
         conversion_value=to_decimal(element.get("conversionValueInLocalCurrency")),
     )
+
+
+AGE_FACET = "urn:li:adTargetingFacet:ageRanges"
+# LinkedIn's age ranges, youngest first (55+ has no upper bound on the wire).
+AGE_RANGES: list[tuple[str, int, int]] = [
+    ("urn:li:ageRange:(18,24)", 18, 24), ("urn:li:ageRange:(25,34)", 25, 34),
+    ("urn:li:ageRange:(35,54)", 35, 54), ("urn:li:ageRange:(55,2147483647)", 55, 65),
+]  # fmt: skip
+
+
+def widen_age_facet(criteria: dict[str, Any], step: int) -> dict[str, Any] | None:
+    """`targetingCriteria` with its age-range clause widened by `step` years on each side,
+    or None when it targets no age range (every age already) or nothing would change."""
+    clauses = ((criteria.get("include") or {}).get("and")) or []
+    for index, clause in enumerate(clauses):
+        values = ((clause or {}).get("or") or {}).get(AGE_FACET)
+        if not values:
+            continue
+        bounds = {urn: (low, high) for urn, low, high in AGE_RANGES}
+        known = [bounds[value] for value in values if value in bounds]
+        if not known:
+            return None
+        low, high = widen_age_range(min(b[0] for b in known), max(b[1] for b in known), step)
+        wanted = [urn for urn, r_low, r_high in AGE_RANGES if r_low <= high and r_high >= low]
+        if set(wanted) <= set(values):
+            return None
+        widened = [dict(c) for c in clauses]
+        widened[index] = {"or": {**clause["or"], AGE_FACET: wanted}}
+        return {**criteria, "include": {**criteria["include"], "and": widened}}
+    return None

@@ -189,10 +189,20 @@ class FakeLinkedIn(FakePlatform):
             return self.page(request, list(self.accounts.values()))
         if path == "/rest/adAnalytics" and method == "GET":
             return self.analytics(request)
-        m = re.fullmatch(r"/rest/adAccounts/(\d+)(?:/(\w+))?(?:/(\d+))?", path)
+        m = re.fullmatch(r"/rest/adAccounts/(\d+)(?:/(\w+))?(?:/([^/]+))?", path)
         if not m:
             return error(404, "NOT_FOUND", "no such resource")
         account_id, collection, item_id = m.groups()
+        if item_id is not None and collection == "creatives":
+            # Creatives are addressed by their URN, URL-encoded, never by a bare number.
+            raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or ""
+            encoded = raw.split("?")[0].rsplit("/", 1)[-1]
+            urn = unquote(encoded)
+            if ":" in encoded or not urn.startswith("urn:li:sponsoredCreative:"):
+                return error(400, "ILLEGAL_ARGUMENT", "creative key must be an encoded URN")
+            item_id = urn.rsplit(":", 1)[-1]
+        elif item_id is not None and not item_id.isdigit():
+            return error(404, "NOT_FOUND", "no such resource")
         if account_id not in self.accounts:
             return error(404, "NOT_FOUND", f"ad account {account_id} not found")
         if collection is None:

@@ -15,12 +15,15 @@ from integrations.clients.errors import (
     PermissionDenied,
     PlatformUnavailable,
     RateLimited,
+    UnsupportedTargeting,
 )
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -362,3 +365,59 @@ def test_no_credential_reaches_a_log_record_or_an_error(connector, fake, caplog)
     assert_no_secret_in_logs(caplog.records, secrets)
     assert not any(s in str(caught.value) for s in secrets)
     assert caplog.records  # the calls were logged, just without secrets
+
+
+# --- Ad status and ad-group targeting -----------------------------------------------------------
+def test_a_creative_is_paused_by_partial_update_of_its_encoded_urn(connector, fake):
+    paused = connector.update_ad_status("501", "801", "paused")
+
+    assert fake.creatives["801"]["intendedStatus"] == "PAUSED"
+    assert fake.creatives["802"]["intendedStatus"] == "ACTIVE"
+    assert (paused.external_id, paused.ad_group_external_id, paused.campaign_external_id) == (
+        "801", "701", "601",
+    )  # fmt: skip
+    assert paused.status == "paused"
+    assert connector.update_ad_status("501", "801", "active").status == "active"
+
+
+def test_an_ad_cannot_be_archived_through_the_status_change(connector, fake):
+    with pytest.raises(InvalidRequest):
+        connector.update_ad_status("501", "801", "archived")
+    assert fake.creatives["801"]["intendedStatus"] == "ACTIVE"
+
+
+def test_age_widening_adds_neighbouring_age_ranges_and_keeps_other_facets(connector, fake):
+    fake.campaigns["701"]["targetingCriteria"] = {
+        "include": {"and": [
+            {"or": {"urn:li:adTargetingFacet:locations": ["urn:li:geo:103644278"]}},
+            {"or": {"urn:li:adTargetingFacet:ageRanges": ["urn:li:ageRange:(25,34)"]}},
+        ]}
+    }  # fmt: skip
+
+    group = connector.update_ad_group_targeting(
+        "501", "701", TargetingChange(AudienceDimension.AGE_RANGE, step=2)
+    )
+
+    clauses = fake.campaigns["701"]["targetingCriteria"]["include"]["and"]
+    assert clauses[0] == {"or": {"urn:li:adTargetingFacet:locations": ["urn:li:geo:103644278"]}}
+    assert clauses[1]["or"]["urn:li:adTargetingFacet:ageRanges"] == [
+        "urn:li:ageRange:(18,24)", "urn:li:ageRange:(25,34)", "urn:li:ageRange:(35,54)",
+    ]  # fmt: skip
+    assert group.targeting["include"]["and"][1] == clauses[1]
+
+
+def test_interest_expansion_turns_on_audience_expansion(connector, fake):
+    group = connector.update_ad_group_targeting(
+        "501", "702", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert fake.campaigns["702"]["audienceExpansionEnabled"] is True
+    assert group.targeting["audienceExpansionEnabled"] is True
+
+
+def test_linkedin_has_no_lookalike_to_widen(connector, fake):
+    with pytest.raises(UnsupportedTargeting, match="retired lookalike"):
+        connector.update_ad_group_targeting(
+            "501", "701", TargetingChange(AudienceDimension.LOOKALIKE, step=1)
+        )
+    assert "audienceExpansionEnabled" not in fake.campaigns["701"]
