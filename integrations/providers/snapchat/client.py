@@ -220,3 +220,22 @@ class SnapchatClient(BearerTokenClient):
             json_body={plural: items},
         )
         return unwrap(payload, plural, singular)
+
+    def entity(self, plural: str, singular: str, entity_id: str) -> dict[str, Any]:
+        """GET /v1/{ads|adsquads}/{id}: one entity, unwrapped."""
+        found = unwrap(
+            self.request("GET", f"/v1/{plural}/{quote(entity_id, safe='')}"), plural, singular
+        )
+        if not found:
+            raise InvalidRequest(f"{singular} not found", platform=self.platform)
+        return found[0]
+
+    def update_ads(self, ad_squad_id: str, ads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PUT /v1/adsquads/{ad_squad_id}/ads with whole ad objects (idempotent).
+
+        https://developers.snap.com/api/marketing-api/Ads-API/ads
+        """
+        payload = self.request(
+            "PUT", f"/v1/adsquads/{quote(ad_squad_id, safe='')}/ads", json_body={"ads": ads}
+        )
+        return unwrap(payload, "ads", "ad")

@@ -24,6 +24,7 @@ from integrations.providers.snapchat import mapping
 from integrations.providers.snapchat.client import SnapchatClient
 from integrations.providers.toolkit import date_windows, decimal_to_micros, unique_by, utcnow
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -32,7 +33,9 @@ from integrations.records import (
     RemoteAdGroup,
     RemoteCampaign,
     RemoteDailyMetric,
+    TargetingChange,
     TokenSet,
+    widen_age_range,
 )
 from integrations.registry import register_connector
 
@@ -43,6 +46,8 @@ STATS_WINDOW_DAYS = 31
 
 @register_connector("snapchat")
 class SnapchatConnector(AdsConnector):
+    audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
+
     def __init__(
         self,
         *,
@@ -233,6 +238,64 @@ class SnapchatConnector(AdsConnector):
         updated = self.client.update_entities(account_id, "campaigns", "campaign", [ended])
         return mapping.campaign(updated[0] if updated else ended, account_id, now=utcnow())
 
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
+        """PUT the whole ad, as read, with `status` ACTIVE or PAUSED, to its ad squad."""
+        wire = {"active": "ACTIVE", "paused": "PAUSED"}.get(status)
+        if wire is None:
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        current = self.client.entity("ads", "ad", ad_id)
+        squad_id = str(current.get("ad_squad_id") or ad_group_id)
+        updated = self.client.update_ads(squad_id, [{**current, "status": wire}])
+        raw = updated[0] if updated else self.client.entity("ads", "ad", ad_id)
+        squad = self.client.entity("adsquads", "adsquad", squad_id)
+        creatives = {}
+        if raw.get("creative_id"):
+            creatives = {
+                str(raw["creative_id"]): self.client.entity(
+                    "creatives", "creative", str(raw["creative_id"])
+                )
+            }
+        return mapping.ad(
+            raw, {squad_id: str(squad.get("campaign_id") or "")}, creatives, now=utcnow()
+        )
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """PUT the ad squad, as read, with its targeting widened: the demographics'
+        `min_age`/`max_age`, or `auto_expansion_options.interest_expansion_option.enabled`.
+        Snap fixes a lookalike segment's type (similarity to reach) when it is created."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(
+                change, "Snapchat fixes a lookalike segment's reach when it creates it"
+            )
+        squad = self.client.entity("adsquads", "adsquad", ad_group_id)
+        targeting = dict(squad.get("targeting") or {})
+        if change.dimension == AudienceDimension.AGE_RANGE:
+            demographics = [dict(d) for d in targeting.get("demographics") or []]
+            aged = [d for d in demographics if "min_age" in d or "max_age" in d]
+            if not aged:
+                return mapping.ad_group(squad, now=utcnow())  # no age limit: every age already
+            for entry in aged:
+                low, high = widen_age_range(
+                    _age(entry.get("min_age")), _age(entry.get("max_age")), change.step,
+                    floor=mapping.SNAP_MIN_AGE, ceiling=mapping.SNAP_MAX_AGE,
+                )  # fmt: skip
+                entry["min_age"], entry["max_age"] = low, high
+            targeting["demographics"] = demographics
+        else:
+            options = dict(targeting.get("auto_expansion_options") or {})
+            options["interest_expansion_option"] = {"enabled": True}
+            targeting["auto_expansion_options"] = options
+        updated = self.client.update_entities(
+            account_id, "adsquads", "adsquad", [{**squad, "targeting": targeting}]
+        )
+        return mapping.ad_group(updated[0] if updated else squad, now=utcnow())
+
     # --- metrics ----------------------------------------------------------------------------
     def _zone(self, account_id: str) -> ZoneInfo:
         try:
@@ -284,3 +347,10 @@ class SnapchatConnector(AdsConnector):
                         ad_group_id=squad_of_ad.get(ad_id, ""),
                         ad_id=ad_id,
                     )
+
+
+def _age(value: Any) -> int | None:
+    # Snap sends ages as numbers or numeric strings ("50+" for the open top bracket).
+    if value in (None, ""):
+        return None
+    return int(str(value).rstrip("+"))

@@ -111,6 +111,11 @@ def campaign(raw: dict[str, Any], account_id: str, *, now: dt.datetime) -> Remot
     )
 
 
+# Ages an ad squad's demographics may span (Snap's top bracket is "50+").
+SNAP_MIN_AGE = 18
+SNAP_MAX_AGE = 50
+
+
 def ad_group(raw: dict[str, Any], *, now: dt.datetime) -> RemoteAdGroup:
     return RemoteAdGroup(
         external_id=str(raw["id"]),

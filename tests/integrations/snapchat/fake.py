@@ -243,6 +243,17 @@ class FakeSnapchat(FakePlatform):
             if m.group(2):
                 return self.stats(request, campaign)
             return json_response(wrap("campaigns", "campaign", [campaign]))
+        m = re.fullmatch(r"/v1/(ads|adsquads|creatives)/([\w-]+)", path)
+        if m and method == "GET":
+            kind, entity_id = m.groups()
+            singular = {"ads": "ad", "adsquads": "adsquad", "creatives": "creative"}[kind]
+            store = {"ads": self.ads, "adsquads": self.adsquads, "creatives": self.creatives}[kind]
+            if entity_id not in store:
+                return snap_error(404, "E3003", f"{singular} not found")
+            return json_response(wrap(kind, singular, [store[entity_id]]))
+        m = re.fullmatch(r"/v1/adsquads/([\w-]+)/ads", path)
+        if m and method == "PUT":
+            return self.put_ads(request, m.group(1))
         m = re.fullmatch(r"/v1/adaccounts/([\w-]+)(?:/(\w+))?", path)
         if not m or m.group(1) not in self.accounts:
             return snap_error(404, "E3003", "not found")
@@ -310,6 +321,31 @@ class FakeSnapchat(FakePlatform):
             "SUCCESS" if all(r["sub_request_status"] == "SUCCESS" for r in results) else "PARTIAL"
         )
         return json_response({"request_status": status, "request_id": "req-2", kind: results})
+
+    def put_ads(self, request: Request, squad_id: str) -> Response:
+        """PUT /v1/adsquads/{id}/ads: whole ads of that squad, answered item by item."""
+        sent = json.loads(request.get_data() or b"{}").get("ads")
+        if not isinstance(sent, list) or not sent:
+            return snap_error(400, "E1001", "ads must be a non-empty array")
+        results = []
+        for item in sent:
+            existing = self.ads.get(item.get("id", ""))
+            whole = all(f in item for f in ("name", "ad_squad_id", "creative_id", "status"))
+            if existing is None or not whole or item["ad_squad_id"] != squad_id:
+                results.append({"sub_request_status": "ERROR",
+                                "sub_request_error_reason": "PUT needs the whole ad of this squad"})  # fmt: skip
+                continue
+            if item["status"] not in ("ACTIVE", "PAUSED"):
+                results.append({"sub_request_status": "ERROR",
+                                "sub_request_error_reason": "status must be ACTIVE or PAUSED"})  # fmt: skip
+                continue
+            existing.clear()
+            existing.update(item)
+            results.append({"sub_request_status": "SUCCESS", "ad": existing})
+        status = (
+            "SUCCESS" if all(r["sub_request_status"] == "SUCCESS" for r in results) else "PARTIAL"
+        )
+        return json_response({"request_status": status, "request_id": "req-3", "ads": results})
 
     def stats(self, request: Request, campaign: dict[str, Any]) -> Response:
         query = dict(parse_qsl(request.query_string.decode()))

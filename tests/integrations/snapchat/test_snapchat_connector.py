@@ -15,13 +15,16 @@ from integrations.clients.errors import (
     PermissionDenied,
     PlatformUnavailable,
     RateLimited,
+    UnsupportedTargeting,
 )
 from integrations.providers.snapchat.connector import SnapchatConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -335,3 +338,60 @@ def test_no_credential_in_logs_or_errors(connector, fake, caplog):
     ]
     assert_no_secret_in_logs(caplog.records, secrets)
     assert not any(s in str(caught.value) for s in secrets)
+
+
+# --- Ad status and ad-squad targeting -----------------------------------------------------------
+def test_an_ad_is_paused_by_putting_the_whole_ad_to_its_squad(connector, fake):
+    paused = connector.update_ad_status(ACCOUNT, "ad-1", "paused")
+
+    assert fake.ads["ad-1"] == {
+        "id": "ad-1", "ad_squad_id": "sq-1", "creative_id": "cr-1", "name": "Top snap",
+        "status": "PAUSED",
+    }  # fmt: skip
+    assert (paused.status, paused.ad_group_external_id, paused.campaign_external_id) == (
+        "paused", "sq-1", "camp-1",
+    )  # fmt: skip
+    assert paused.creative is not None and paused.creative.headline == "Shades on"
+    assert fake.campaigns["camp-1"]["status"] == "ACTIVE"
+
+
+def test_an_unknown_ad_is_refused(connector):
+    with pytest.raises(InvalidRequest):
+        connector.update_ad_status(ACCOUNT, "ad-404", "paused")
+
+
+def test_age_widening_moves_the_demographic_bounds_and_keeps_geos(connector, fake):
+    fake.adsquads["sq-1"]["targeting"] = {
+        "geos": [{"country_code": "us"}],
+        "demographics": [{"min_age": "21", "max_age": "34", "languages": ["en"]}],
+    }
+
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "sq-1", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    targeting = fake.adsquads["sq-1"]["targeting"]
+    assert targeting["demographics"] == [{"min_age": 18, "max_age": 39, "languages": ["en"]}]
+    assert targeting["geos"] == [{"country_code": "us"}]
+    assert fake.adsquads["sq-1"]["bid_micro"] == 2_000_000  # the whole squad went back
+    assert group.targeting == targeting
+
+
+def test_interest_expansion_turns_on_snaps_auto_expansion(connector, fake):
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "sq-1", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    expected = {"interest_expansion_option": {"enabled": True}}
+    assert fake.adsquads["sq-1"]["targeting"]["auto_expansion_options"] == expected
+    assert group.targeting["auto_expansion_options"] == expected
+
+
+def test_a_lookalike_cannot_be_widened_on_snapchat(connector, fake):
+    before = dict(fake.adsquads["sq-1"])
+
+    with pytest.raises(UnsupportedTargeting, match="cannot widen lookalike"):
+        connector.update_ad_group_targeting(
+            ACCOUNT, "sq-1", TargetingChange(AudienceDimension.LOOKALIKE, step=1)
+        )
+    assert fake.adsquads["sq-1"] == before
