@@ -156,6 +156,14 @@ class PinterestClient(BearerTokenClient):
         )
         return self.request("GET", path) or {}
 
+    def entity(self, account_id: str, kind: str, entity_id: str) -> dict[str, Any]:
+        """GET /v5/ad_accounts/{id}/{ad_groups|ads}/{entity_id}
+
+        https://developers.pinterest.com/docs/api/v5/ad_groups-get
+        """
+        path = f"/v5/ad_accounts/{quote(account_id, safe='')}/{kind}/{quote(entity_id, safe='')}"
+        return self.request("GET", path) or {}
+
     def analytics(
         self,
         account_id: str,
@@ -233,7 +241,7 @@ class PinterestClient(BearerTokenClient):
     def update(
         self, account_id: str, kind: str, items: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        """PATCH /v5/ad_accounts/{id}/{campaigns|ad_groups} (array ≤30; sets fields).
+        """PATCH /v5/ad_accounts/{id}/{campaigns|ad_groups|ads} (array ≤30; sets fields).
 
         https://developers.pinterest.com/docs/api/v5/campaigns-update
         """

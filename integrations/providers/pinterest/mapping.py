@@ -21,6 +21,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    widen_age_range,
 )
 from integrations.vocabulary import DeliveryStatus, Objective
 
@@ -125,7 +126,14 @@ def ad_group(raw: dict[str, Any]) -> RemoteAdGroup:
         status=status(raw.get("status")),
         daily_budget=micros_to_decimal(daily),
         bid_amount=micros_to_decimal(raw.get("bid_in_micro_currency")),
-        targeting=dict(raw.get("targeting_spec") or {}),
+        targeting={
+            **dict(raw.get("targeting_spec") or {}),
+            **(
+                {"auto_targeting_enabled": raw["auto_targeting_enabled"]}
+                if "auto_targeting_enabled" in raw
+                else {}
+            ),
+        },  # fmt: skip
         raw=raw,
     )
 
@@ -190,3 +198,21 @@ def segment_metric(item: dict[str, Any], dimension: SegmentDimension) -> RemoteS
         conversion_value=micros_to_decimal(metrics.get("TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"))
         or to_decimal(0),
     )
+
+
+# Pinterest's AGE_BUCKET targeting values, youngest first ("65+" open at the top).
+AGE_BUCKETS: list[tuple[str, int, int]] = [
+    ("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-49", 45, 49),
+    ("50-54", 50, 54), ("55-64", 55, 64), ("65+", 65, 65),
+]  # fmt: skip
+
+
+def widened_age_buckets(current: list[str], step: int) -> list[str] | None:
+    """The buckets the current ones widened by `step` years on each side overlap, or None
+    when there is nothing to widen (no age targeting means every age already)."""
+    bounds = {name: (low, high) for name, low, high in AGE_BUCKETS}
+    known = [bounds[name] for name in current if name in bounds]
+    if not known:
+        return None
+    low, high = widen_age_range(min(b[0] for b in known), max(b[1] for b in known), step)
+    return [name for name, b_low, b_high in AGE_BUCKETS if b_low <= high and b_high >= low]

@@ -24,6 +24,10 @@ def p_error(
     return json_response({"code": code, "message": message}, status, headers)
 
 
+STATUSES = {"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT", "DELETED_DRAFT"}
+AGE_BUCKETS = {"18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+"}
+
+
 class FakePinterest(FakePlatform):
     page_size = 2
 
@@ -258,6 +262,12 @@ class FakePinterest(FakePlatform):
                             ],
                         }
                     )
+                elif "status" in item and item["status"] not in STATUSES:
+                    results.append({"data": None, "exceptions": [
+                        {"code": 1, "message": f"Invalid status {item['status']}"}]})  # fmt: skip
+                elif set((item.get("targeting_spec") or {}).get("AGE_BUCKET", [])) - AGE_BUCKETS:
+                    results.append({"data": None, "exceptions": [
+                        {"code": 1, "message": "Invalid AGE_BUCKET value"}]})  # fmt: skip
                 else:
                     current.update(item)
                     results.append({"data": current, "exceptions": []})

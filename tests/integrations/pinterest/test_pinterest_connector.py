@@ -16,13 +16,16 @@ from integrations.clients.errors import (
     PermissionDenied,
     PlatformUnavailable,
     RateLimited,
+    UnsupportedTargeting,
 )
 from integrations.providers.pinterest.connector import PinterestConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import get_connector_class
@@ -318,3 +321,45 @@ def test_no_credential_in_logs_or_errors(connector, fake, caplog):
     ]
     assert_no_secret_in_logs(caplog.records, secrets)
     assert not any(s in str(caught.value) for s in secrets)
+
+
+# --- Ad status and ad-group targeting -----------------------------------------------------------
+def test_an_ad_is_paused_by_a_batch_patch_and_read_back(connector, fake):
+    paused = connector.update_ad_status(ACCOUNT, "687195905986", "paused")
+
+    assert fake.ads["687195905986"]["status"] == "PAUSED"
+    assert fake.ads["687195905987"]["status"] == "ACTIVE"
+    assert (paused.external_id, paused.status) == ("687195905986", "paused")
+    assert connector.update_ad_status(ACCOUNT, "687195905986", "active").status == "active"
+
+
+def test_a_per_item_refusal_inside_a_200_is_an_invalid_request(connector, fake):
+    with pytest.raises(InvalidRequest, match="not found"):
+        connector.update_ad_status(ACCOUNT, "999", "paused")
+
+
+def test_age_widening_adds_neighbouring_age_buckets_and_keeps_the_spec(connector, fake):
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "2680059592705", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    spec = fake.ad_groups["2680059592705"]["targeting_spec"]
+    assert spec == {"AGE_BUCKET": ["18-24", "25-34", "35-44", "45-49"], "GENDER": ["female"]}
+    assert group.targeting["AGE_BUCKET"] == spec["AGE_BUCKET"]
+
+
+def test_interest_expansion_turns_on_auto_targeting(connector, fake):
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "2680059592706", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert fake.ad_groups["2680059592706"]["auto_targeting_enabled"] is True
+    assert group.targeting["auto_targeting_enabled"] is True
+
+
+def test_an_actalike_cannot_be_widened_on_pinterest(connector, fake):
+    with pytest.raises(UnsupportedTargeting, match="cannot widen lookalike"):
+        connector.update_ad_group_targeting(
+            ACCOUNT, "2680059592705", TargetingChange(AudienceDimension.LOOKALIKE, step=1)
+        )
+    assert "auto_targeting_enabled" not in fake.ad_groups["2680059592705"]
