@@ -313,12 +313,18 @@ class XClient(HttpApiClient):
     def update_entity(
         self, account_id: str, kind: str, entity_id: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """PUT /12/accounts/:account_id/{campaigns|line_items}/:id (sets fields: idempotent)
+        """PUT /12/accounts/:account_id/{campaigns|line_items|promoted_tweets}/:id (sets
+        fields: idempotent)
 
         https://docs.x.com/x-ads-api/campaign-management#campaigns
         """
         path = self._path("/accounts/{}/" + kind + "/{}", account_id, entity_id)
         return (self.request("PUT", path, params=dict(params)) or {}).get("data") or {}
+
+    def entity(self, account_id: str, kind: str, entity_id: str) -> dict[str, Any]:
+        """GET /12/accounts/:account_id/{line_items|promoted_tweets}/:id"""
+        path = self._path("/accounts/{}/" + kind + "/{}", account_id, entity_id)
+        return (self.request("GET", path, params={"with_deleted": "true"}) or {}).get("data") or {}
 
     def delete_campaign(self, account_id: str, campaign_id: str) -> dict[str, Any]:
         """DELETE /12/accounts/:account_id/campaigns/:campaign_id (permanent; stats remain)

@@ -34,6 +34,7 @@ from integrations.providers.toolkit import (
 from integrations.providers.x import mapping
 from integrations.providers.x.client import XClient
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
@@ -44,6 +45,7 @@ from integrations.records import (
     RemoteDailyMetric,
     RemoteSegmentMetric,
     SegmentDimension,
+    TargetingChange,
     TokenSet,
 )
 from integrations.registry import register_connector
@@ -72,6 +74,7 @@ def _x_time(moment: dt.datetime) -> str:
 
 @register_connector("x")
 class XConnector(AdsConnector):
+    audience_dimensions = frozenset({AudienceDimension.INTERESTS})
     segment_dimensions = frozenset()
 
     def __init__(
@@ -268,6 +271,43 @@ class XConnector(AdsConnector):
         # X has no archive: deleting stops delivery for good and keeps the stats reportable.
         raw = self.client.delete_campaign(account_id, campaign_id)
         return mapping.campaign(raw or self.client.campaign(account_id, campaign_id), account_id)
+
+    def update_ad_status(
+        self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
+    ) -> RemoteAd:
+        """PUT the promoted tweet's `entity_status` (ACTIVE / PAUSED); X answers the entity."""
+        wire = {"active": "ACTIVE", "paused": "PAUSED"}.get(status)
+        if wire is None:
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        raw = self.client.update_entity(
+            account_id, "promoted_tweets", ad_id, {"entity_status": wire}
+        )
+        line_item = str(raw.get("line_item_id") or ad_group_id)
+        campaign_of = {
+            line_item: str(
+                self.client.entity(account_id, "line_items", line_item).get("campaign_id") or ""
+            )
+        }
+        return mapping.ad(raw, campaign_of, {})
+
+    def update_ad_group_targeting(
+        self, account_id: str, ad_group_id: str, change: TargetingChange
+    ) -> RemoteAdGroup:
+        """Interests: the line item's `audience_expansion` goes to EXPANDED (X's reach beyond
+        the chosen audience). Age lives in separate AGE targeting criteria buckets, and X has
+        no lookalike ratio; neither is widened here."""
+        if change.dimension == AudienceDimension.LOOKALIKE:
+            raise self.unsupported_targeting(change, "X has no lookalike ratio to raise")
+        if change.dimension == AudienceDimension.AGE_RANGE:
+            raise self.unsupported_targeting(
+                change, "X keeps age in separate targeting criteria, not on the line item"
+            )
+        raw = self.client.update_entity(
+            account_id, "line_items", ad_group_id, {"audience_expansion": "EXPANDED"}
+        )
+        return mapping.ad_group(raw)
 
     # --- metrics ----------------------------------------------------------------------------
     def _zone(self, account_id: str) -> ZoneInfo:

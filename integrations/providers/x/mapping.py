@@ -108,6 +108,9 @@ def ad_group(raw: dict[str, Any]) -> RemoteAdGroup:
         name=str(raw.get("name") or ""),
         status=status(raw),
         bid_amount=micros_to_decimal(raw.get("bid_amount_local_micro")),
+        targeting={"audience_expansion": raw["audience_expansion"]}
+        if raw.get("audience_expansion")
+        else {},
         raw=raw,
     )
 

@@ -25,6 +25,10 @@ def x_error(status: int, code: str, message: str, parameter: str | None = None) 
     return json_response({"errors": [item], "request": {"params": {}}}, status)
 
 
+# What a PUT may set per entity (others: anything, as before).
+PUT_FIELDS = {"promoted_tweets": {"entity_status"}}
+
+
 class FakeX(FakePlatform):
     page_size = 2
 
@@ -343,6 +347,15 @@ class FakeX(FakePlatform):
         if method == "GET":
             return self.ok({"data": entity, "request": {}})
         if method == "PUT":
+            allowed = PUT_FIELDS.get(kind)
+            if allowed is not None and set(query) - allowed:
+                return x_error(
+                    400, "INVALID_PARAMETER", f"{kind} cannot set {sorted(set(query) - allowed)}"
+                )
+            if query.get("entity_status", "ACTIVE") not in ("ACTIVE", "PAUSED", "DRAFT"):
+                return x_error(400, "INVALID_PARAMETER", "entity_status", "entity_status")
+            if query.get("audience_expansion", "DEFINED") not in ("DEFINED", "EXPANDED", "BROAD"):
+                return x_error(400, "INVALID_PARAMETER", "audience_expansion", "audience_expansion")
             for key, value in query.items():
                 entity[key] = int(value) if key.endswith("_local_micro") else value
             return self.ok({"data": entity, "request": {}})

@@ -14,13 +14,16 @@ from integrations.clients.errors import (
     PermissionDenied,
     PlatformUnavailable,
     RateLimited,
+    UnsupportedTargeting,
 )
 from integrations.providers.x.connector import XConnector
 from integrations.records import (
+    AudienceDimension,
     CampaignSpec,
     CampaignUpdate,
     MetricLevel,
     SegmentDimension,
+    TargetingChange,
 )
 from integrations.registry import get_connector_class
 from tests.integrations.loopback import assert_no_secret_in_logs
@@ -352,3 +355,38 @@ def test_no_secret_in_logs_or_errors(connector, fake, caplog):
     assert_no_secret_in_logs(caplog.records, secrets)
     assert not any(s in str(caught.value) for s in secrets)
     assert caplog.records
+
+
+# --- Ad status and line-item targeting ----------------------------------------------------------
+def test_a_promoted_tweet_is_paused_with_a_signed_put(connector, fake):
+    paused = connector.update_ad_status(ACCOUNT, "p1", "paused")
+
+    assert fake.promoted_tweets["p1"]["entity_status"] == "PAUSED"
+    assert fake.line_items["l1"]["entity_status"] == "ACTIVE"
+    assert (paused.status, paused.ad_group_external_id, paused.campaign_external_id) == (
+        "paused", "l1", "c1",
+    )  # fmt: skip
+    assert connector.update_ad_status(ACCOUNT, "p1", "active").status == "active"
+
+
+def test_an_unknown_promoted_tweet_is_refused(connector):
+    with pytest.raises(InvalidRequest):
+        connector.update_ad_status(ACCOUNT, "p404", "paused")
+
+
+def test_interest_expansion_sets_the_line_items_audience_expansion(connector, fake):
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "l1", TargetingChange(AudienceDimension.INTERESTS)
+    )
+
+    assert fake.line_items["l1"]["audience_expansion"] == "EXPANDED"
+    assert group.targeting == {"audience_expansion": "EXPANDED"}
+
+
+@pytest.mark.parametrize("dimension", [AudienceDimension.AGE_RANGE, AudienceDimension.LOOKALIKE])
+def test_age_and_lookalike_are_not_widened_on_x(connector, fake, dimension):
+    with pytest.raises(UnsupportedTargeting) as refused:
+        connector.update_ad_group_targeting(ACCOUNT, "l1", TargetingChange(dimension, step=2))
+
+    assert refused.value.dimension == dimension.value
+    assert "audience_expansion" not in fake.line_items["l1"]
