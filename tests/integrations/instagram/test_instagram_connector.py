@@ -12,7 +12,13 @@ from integrations.clients.errors import NotSupported, PermissionDenied
 from integrations.clients.ratelimit import InProcessRateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.instagram.connector import InstagramConnector
-from integrations.records import MetricLevel, SegmentDimension, TokenSet
+from integrations.records import (
+    AudienceDimension,
+    MetricLevel,
+    SegmentDimension,
+    TargetingChange,
+    TokenSet,
+)
 from integrations.registry import get_connector_class
 from tests.integrations.conftest import FakeClock
 from tests.integrations.meta.fake import (
@@ -148,3 +154,23 @@ def test_errors_are_labelled_instagram(graph: FakeGraph, connector: InstagramCon
 
     assert caught.value.platform == "instagram"
     assert str(caught.value).startswith("instagram: Permissions error")
+
+
+def test_an_instagram_ad_is_paused_on_its_graph_node(
+    graph: FakeGraph, connector: InstagramConnector
+) -> None:
+    paused = connector.update_ad_status("123", "31", "paused")
+
+    assert (paused.status, graph.ads["31"]["status"]) == ("paused", "PAUSED")
+
+
+def test_widening_age_keeps_the_instagram_placement(
+    graph: FakeGraph, connector: InstagramConnector
+) -> None:
+    group = connector.update_ad_group_targeting(
+        "123", "21", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    assert group.targeting["publisher_platforms"] == ["instagram"]
+    assert group.targeting["instagram_positions"] == ["reels"]
+    assert (group.targeting["age_min"], group.targeting["age_max"]) == (18, 65)
