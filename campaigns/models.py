@@ -558,7 +558,9 @@ class CampaignChange(models.Model):
         ordering = ["-requested_at", "-pk"]
 
     def __str__(self) -> str:
-        target = {
-            ChangeLevel.AD: f"ad={self.ad_id}", ChangeLevel.AD_GROUP: f"ad_group={self.ad_group_id}"
-        }.get(self.level, f"campaign={self.campaign_id}")  # fmt: skip
+        target = f"campaign={self.campaign_id}"
+        if self.level == ChangeLevel.AD:
+            target = f"ad={self.ad_id}"
+        elif self.level == ChangeLevel.AD_GROUP:
+            target = f"ad_group={self.ad_group_id}"
         return f"{self.get_kind_display()} {target} by {self.actor_label}"
