@@ -302,3 +302,45 @@ def test_frequency_is_judged_from_reach_the_sandbox_reports(
 
     values = RuleAction.objects.get(rule=rule).trigger_values
     assert Decimal(values["frequency:last_7_days"]) > 1
+
+
+def test_a_rotation_in_approval_mode_changes_nothing_until_approved(
+    sandbox: Connection, organization: Organization, member: Membership
+) -> None:
+    from automation.services import approve_rule_action
+
+    group = _group_with_three_ads(sandbox)
+    resting = group.ads.order_by("pk").last()
+    pause_ad(ad=resting, actor=Actor.for_user(member.user))
+    rule = _rule(organization, group, [{"type": "rotate_creatives", "min_impressions": 0}])
+    AutomationRule.objects.filter(pk=rule.pk).update(requires_approval=True)
+
+    run_rule(rule_id=rule.pk, now=CLOCK, as_of=TODAY)
+
+    proposal = RuleAction.objects.get(rule=rule)
+    assert proposal.status == ActionStatus.AWAITING_APPROVAL
+    assert not CampaignChange.objects.filter(actor_label__startswith=f"rule:{rule.pk}").exists()
+    assert _platform_ads(sandbox)[resting.external_id] == DeliveryStatus.PAUSED
+
+    approve_rule_action(organization, action_id=proposal.pk, user=member.user, now=CLOCK)
+
+    proposal.refresh_from_db()
+    assert proposal.status == ActionStatus.APPLIED
+    assert _platform_ads(sandbox)[resting.external_id] == DeliveryStatus.ACTIVE
+
+
+def test_the_cooldown_keeps_a_rotation_from_running_again_the_next_day(
+    sandbox: Connection, organization: Organization, member: Membership
+) -> None:
+    group = _group_with_three_ads(sandbox)
+    pause_ad(ad=group.ads.order_by("pk").last(), actor=Actor.for_user(member.user))
+    rule = _rule(organization, group, [{"type": "rotate_creatives", "min_impressions": 0}])
+    AutomationRule.objects.filter(pk=rule.pk).update(guardrails={"cooldown_hours": 48})
+
+    run_rule(rule_id=rule.pk, now=CLOCK, as_of=TODAY)
+    later = CLOCK + dt.timedelta(days=1)
+    run_rule(rule_id=rule.pk, now=later, as_of=later.date())
+
+    assert CampaignChange.objects.filter(actor_label__startswith=f"rule:{rule.pk}").count() == 2
+    skipped = RuleAction.objects.get(rule=rule, idempotency_key__endswith=":skipped")
+    assert skipped.guardrail_verdict["check"] == "cooldown"
