@@ -25,6 +25,7 @@ def test_seed_demo_rules_adds_the_gallery_once(organization: Organization) -> No
         "Budget protection": True,
         "Pause high-CPA campaigns": True,
         "Scale winners by 20%": True,
+        "Rotate fatigued creatives": True,
         "Night-time pause": False,
     }
 

@@ -17,6 +17,7 @@ DEMO_RULES = {
     "budget-protection": True,
     "pause-high-cpa": True,
     "scale-winners": True,
+    "rotate-fatigued-creatives": True,
     "night-pause": False,
 }
 
