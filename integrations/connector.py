@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import requests
 
-from integrations.clients.errors import NotSupported, UnsupportedTargeting
+from integrations.clients.errors import InvalidRequest, NotSupported, UnsupportedTargeting
 from integrations.clients.ratelimit import RateLimiter
 from integrations.config import PlatformConfig
 from integrations.records import (
@@ -131,6 +131,15 @@ class AdsConnector(abc.ABC):
         """Widen the ad group's audience along one dimension (read, change, write back);
         returns the ad group as the platform now reports it. Raises UnsupportedTargeting
         for a dimension the platform cannot widen."""
+
+    def ad_status_wire(self, status: str) -> str:
+        """ACTIVE or PAUSED for an ad being activated or paused (the word most platforms
+        use); anything else is refused before a call is made."""
+        if status not in ("active", "paused"):
+            raise InvalidRequest(
+                f"an ad is paused or activated, not {status}", platform=self.platform
+            )
+        return status.upper()
 
     def unsupported_targeting(self, change: TargetingChange, why: str) -> UnsupportedTargeting:
         return UnsupportedTargeting(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -189,12 +190,37 @@ def request_campaign_change(
     failures are recorded on the change (status failed, error_code) rather than raised.
     """
     params = params or {}
+    return record_and_apply_change(
+        campaign=campaign, kind=kind, actor=actor, params=params, before=_snapshot(campaign),
+        validate=lambda: validate_change(campaign=campaign, kind=kind, params=params),
+        reason=reason, idempotency_key=idempotency_key, expected_before=expected_before,
+        dry_run=dry_run,
+    )  # fmt: skip
+
+
+def record_and_apply_change(
+    *,
+    campaign: Campaign,
+    kind: str,
+    actor: Actor,
+    params: dict[str, Any],
+    before: dict[str, Any],
+    validate: Callable[[], None] | None = None,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    expected_before: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    **target: Any,
+) -> CampaignChange:
+    """The path every change to an existing campaign, ad group or ad takes: a repeated key
+    returns the first change; `validate` may refuse (CampaignChangeError, nothing recorded);
+    the change is recorded, then applied unless it is a dry run. `target` carries the
+    change's level, ad / ad_group and guardrail verdict."""
     key = _scoped_key(campaign.organization_id, idempotency_key)
-    if key:
-        existing = CampaignChange.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing
-    validate_change(campaign=campaign, kind=kind, params=params)
+    if key and (existing := CampaignChange.objects.filter(idempotency_key=key).first()):
+        return existing
+    if validate is not None:
+        validate()
     try:
         with transaction.atomic():
             change = CampaignChange.objects.create(
@@ -203,7 +229,7 @@ def request_campaign_change(
                 campaign=campaign,
                 kind=kind,
                 params={name: _plain(value) for name, value in params.items()},
-                before=_snapshot(campaign),
+                before=before,
                 expected_before=expected_before,
                 actor_kind=actor.kind,
                 actor_label=actor.label,
@@ -213,6 +239,7 @@ def request_campaign_change(
                 idempotency_key=key,
                 is_dry_run=dry_run,
                 status=ChangeStatus.DRY_RUN if dry_run else ChangeStatus.PENDING,
+                **target,
             )
     except IntegrityError:
         # The same key raced us in; its change is the answer.

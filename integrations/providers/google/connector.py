@@ -447,10 +447,7 @@ class GoogleAdsConnector(AdsConnector):
     ) -> RemoteAd:
         """`adGroupAds:mutate` updating `status` of `customers/{c}/adGroupAds/{group}~{ad}`."""
         customer = digits(account_id)
-        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        self.ad_status_wire(status)
         if not ad_group_id:
             rows = self.client.search_stream(
                 customer, f"{AD_QUERY} WHERE ad_group_ad.ad.id = {int(ad_id)}"

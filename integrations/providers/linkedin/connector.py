@@ -55,9 +55,6 @@ ELEMENT_CAP = 15_000
 LIVE = {"ACTIVE", "PAUSED", "DRAFT"}
 
 
-AD_STATUS_TO_LINKEDIN = {"active": "ACTIVE", "paused": "PAUSED"}
-
-
 @register_connector("linkedin")
 class LinkedInConnector(AdsConnector):
     segment_dimensions = frozenset(mapping.SEGMENT_PIVOTS)
@@ -263,11 +260,7 @@ class LinkedInConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """A creative's `intendedStatus` (ACTIVE / PAUSED) by PARTIAL_UPDATE, then re-read."""
-        wire = AD_STATUS_TO_LINKEDIN.get(status)
-        if wire is None:
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        wire = self.ad_status_wire(status)
         self.client.update_creative(account_id, ad_id, {"intendedStatus": wire})
         raw = self.client.get_creative(account_id, ad_id)
         campaign_id = urn_id(raw.get("campaign") or "")

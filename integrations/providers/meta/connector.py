@@ -289,10 +289,7 @@ class MetaConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """`POST /{ad_id}` with `status` ACTIVE or PAUSED, then the ad as Meta reports it."""
-        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        self.ad_status_wire(status)
         self.client.update_node(account_id, ad_id, {"status": self._meta_status(status)})
         return mapping.ad(self.client.get_node(account_id, ad_id, AD_FIELDS))
 

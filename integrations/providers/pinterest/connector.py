@@ -211,11 +211,7 @@ class PinterestConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """PATCH /ads with `[{"id", "status"}]` (per-item refusals raise), then re-read."""
-        wire = {"active": "ACTIVE", "paused": "PAUSED"}.get(status)
-        if wire is None:
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        wire = self.ad_status_wire(status)
         self.client.update(account_id, "ads", [{"id": ad_id, "status": wire}])
         return mapping.ad(self.client.entity(account_id, "ads", ad_id))
 

@@ -242,11 +242,7 @@ class SnapchatConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """PUT the whole ad, as read, with `status` ACTIVE or PAUSED, to its ad squad."""
-        wire = {"active": "ACTIVE", "paused": "PAUSED"}.get(status)
-        if wire is None:
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        wire = self.ad_status_wire(status)
         current = self.client.entity("ads", "ad", ad_id)
         squad_id = str(current.get("ad_squad_id") or ad_group_id)
         updated = self.client.update_ads(squad_id, [{**current, "status": wire}])

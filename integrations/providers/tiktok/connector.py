@@ -264,10 +264,7 @@ class TikTokConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """`POST ad/status/update/` with ENABLE or DISABLE, then the ad as TikTok lists it."""
-        if status not in (DeliveryStatus.ACTIVE, DeliveryStatus.PAUSED):
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        self.ad_status_wire(status)
         self.client.update_ad_status(account_id, [ad_id], self._tiktok_status(status))
         for raw in self.client.ads(account_id, AD_FIELDS, {"ad_ids": [ad_id]}):
             if str(raw.get("ad_id")) == str(ad_id):

@@ -276,11 +276,7 @@ class XConnector(AdsConnector):
         self, account_id: str, ad_id: str, status: str, *, ad_group_id: str = ""
     ) -> RemoteAd:
         """PUT the promoted tweet's `entity_status` (ACTIVE / PAUSED); X answers the entity."""
-        wire = {"active": "ACTIVE", "paused": "PAUSED"}.get(status)
-        if wire is None:
-            raise InvalidRequest(
-                f"an ad is paused or activated, not {status}", platform=self.platform
-            )
+        wire = self.ad_status_wire(status)
         raw = self.client.update_entity(
             account_id, "promoted_tweets", ad_id, {"entity_status": wire}
         )
