@@ -8,17 +8,14 @@ is applied to each of its live LinkedIn campaigns.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from integrations.clients.errors import InvalidRequest, NotSupported
-from integrations.clients.ratelimit import RateLimiter
-from integrations.config import PlatformConfig
-from integrations.connector import AdsConnector, TokenCallback
-from integrations.providers.bearer_client import token_set_from_oauth
+from integrations.providers.client_connector import BearerConnector
 from integrations.providers.linkedin import mapping
 from integrations.providers.linkedin.client import (
     ACCOUNT_URN,
@@ -56,33 +53,18 @@ LIVE = {"ACTIVE", "PAUSED", "DRAFT"}
 
 
 @register_connector("linkedin")
-class LinkedInConnector(AdsConnector):
+class LinkedInConnector(BearerConnector[LinkedInClient]):
     segment_dimensions = frozenset(mapping.SEGMENT_PIVOTS)
     audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
 
-    def __init__(
-        self,
-        *,
-        config: PlatformConfig,
-        token: TokenSet | None = None,
-        on_token_refreshed: TokenCallback | None = None,
-        extra: dict[str, str] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        rate_limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__(
-            config=config, token=token, on_token_refreshed=on_token_refreshed, extra=extra
-        )
-        options: dict[str, Any] = {"rate_limiter": rate_limiter}
-        if sleep is not None:
-            options["sleep"] = sleep
-        self.client = LinkedInClient(
-            base_url=config.api_base,
-            timeout=config.timeout,
-            version=config.api_version,
-            token=token,
+    def build_client(self, options: dict[str, Any]) -> LinkedInClient:
+        return LinkedInClient(
+            base_url=self.config.api_base,
+            timeout=self.config.timeout,
+            version=self.config.api_version,
+            token=self.token,
             refresher=self.refresh_token,
-            client_secret=config.client_secret,
+            client_secret=self.config.client_secret,
             **options,
         )
 
@@ -114,31 +96,19 @@ class LinkedInConnector(AdsConnector):
                 "client_secret": self.config.client_secret,
             },
         )
-        self._adopt(token_set_from_oauth(payload or {}, now=utcnow()), notify=False)
-        assert self.token is not None
-        return self.token
+        return self.adopt_token(payload, refreshed=False)
 
     def refresh_token(self) -> TokenSet:
-        if self.token is None or not self.token.refresh_token:
-            raise InvalidRequest("no refresh token to use", platform=self.platform)
         payload = self.client.token_call(
             self._token_url,
             {
                 "grant_type": "refresh_token",
-                "refresh_token": self.token.refresh_token,
+                "refresh_token": self.refresh_token_to_use(),
                 "client_id": self.config.client_id,
                 "client_secret": self.config.client_secret,
             },
         )
-        new = token_set_from_oauth(payload or {}, now=utcnow(), previous=self.token)
-        self._adopt(new, notify=True)
-        return new
-
-    def _adopt(self, token: TokenSet, *, notify: bool) -> None:
-        self.token = token
-        self.client.token = token
-        if notify and self.on_token_refreshed is not None:
-            self.on_token_refreshed(token)
+        return self.adopt_token(payload, refreshed=True)
 
     # --- accounts and structure -----------------------------------------------------------
     def list_accounts(self) -> list[RemoteAccount]:
@@ -202,10 +172,7 @@ class LinkedInConnector(AdsConnector):
     ) -> RemoteCampaign:
         fields: dict[str, Any] = {}
         if update.status is not None:
-            wire = mapping.STATUS_TO_LINKEDIN.get(update.status)
-            if wire is None:
-                raise InvalidRequest(f"cannot set status {update.status}", platform=self.platform)
-            fields["status"] = wire
+            fields["status"] = self.status_wire(update.status, mapping.STATUS_TO_LINKEDIN)
         if update.name is not None:
             fields["name"] = update.name
         currency = ""

@@ -8,17 +8,14 @@ undone on Pinterest. Bids live on ad groups: a campaign bid is written to each o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from integrations.clients.errors import InvalidRequest, NotSupported
-from integrations.clients.ratelimit import RateLimiter
-from integrations.config import PlatformConfig
-from integrations.connector import AdsConnector, TokenCallback
-from integrations.providers.bearer_client import token_set_from_oauth
+from integrations.providers.client_connector import BearerConnector
 from integrations.providers.pinterest import mapping
 from integrations.providers.pinterest.client import PinterestClient
 from integrations.providers.toolkit import (
@@ -26,7 +23,6 @@ from integrations.providers.toolkit import (
     date_windows,
     decimal_to_micros,
     unique_by,
-    utcnow,
 )
 from integrations.records import (
     AudienceDimension,
@@ -52,35 +48,17 @@ LIVE = {"ACTIVE", "PAUSED", "DRAFT"}
 
 
 @register_connector("pinterest")
-class PinterestConnector(AdsConnector):
+class PinterestConnector(BearerConnector[PinterestClient]):
     audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
     segment_dimensions = frozenset(mapping.SEGMENT_TYPES)
 
-    def __init__(
-        self,
-        *,
-        config: PlatformConfig,
-        token: TokenSet | None = None,
-        on_token_refreshed: TokenCallback | None = None,
-        extra: dict[str, str] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        rate_limiter: RateLimiter | None = None,
-        wall_clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            config=config, token=token, on_token_refreshed=on_token_refreshed, extra=extra
-        )
-        options: dict[str, Any] = {"rate_limiter": rate_limiter}
-        if sleep is not None:
-            options["sleep"] = sleep
-        if wall_clock is not None:
-            options["wall_clock"] = wall_clock
-        self.client = PinterestClient(
-            base_url=config.api_base,
-            timeout=config.timeout,
-            token=token,
+    def build_client(self, options: dict[str, Any]) -> PinterestClient:
+        return PinterestClient(
+            base_url=self.config.api_base,
+            timeout=self.config.timeout,
+            token=self.token,
             refresher=self.refresh_token,
-            client_secret=config.client_secret,
+            client_secret=self.config.client_secret,
             **options,
         )
 
@@ -103,23 +81,15 @@ class PinterestConnector(AdsConnector):
             self.config.client_secret,
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
         )
-        token = token_set_from_oauth(payload or {}, now=utcnow())
-        self.token = self.client.token = token
-        return token
+        return self.adopt_token(payload, refreshed=False)
 
     def refresh_token(self) -> TokenSet:
-        if self.token is None or not self.token.refresh_token:
-            raise InvalidRequest("no refresh token to use", platform=self.platform)
         payload = self.client.token_call(
             self.config.client_id,
             self.config.client_secret,
-            {"grant_type": "refresh_token", "refresh_token": self.token.refresh_token},
+            {"grant_type": "refresh_token", "refresh_token": self.refresh_token_to_use()},
         )
-        token = token_set_from_oauth(payload or {}, now=utcnow(), previous=self.token)
-        self.token = self.client.token = token
-        if self.on_token_refreshed is not None:
-            self.on_token_refreshed(token)
-        return token
+        return self.adopt_token(payload, refreshed=True)
 
     # --- accounts and structure -----------------------------------------------------------
     def list_accounts(self) -> list[RemoteAccount]:
@@ -130,7 +100,7 @@ class PinterestConnector(AdsConnector):
         return mapping.account(self.client.ad_account(account_id))
 
     def _raw(self, account_id: str, kind: str) -> Iterator[dict[str, Any]]:
-        return unique_by(self.client.entities(account_id, kind), lambda r: str(r["id"]))
+        return self.unique_raw(self.client.entities(account_id, kind))
 
     def list_campaigns(self, account_id: str) -> Iterator[RemoteCampaign]:
         return (mapping.campaign(raw, account_id) for raw in self._raw(account_id, "campaigns"))
@@ -173,10 +143,7 @@ class PinterestConnector(AdsConnector):
     ) -> RemoteCampaign:
         item: dict[str, Any] = {"id": campaign_id}
         if update.status is not None:
-            wire = mapping.STATUS_TO_PINTEREST.get(update.status)
-            if wire is None:
-                raise InvalidRequest(f"cannot set status {update.status}", platform=self.platform)
-            item["status"] = wire
+            item["status"] = self.status_wire(update.status, mapping.STATUS_TO_PINTEREST)
         if update.name is not None:
             item["name"] = update.name
         if update.daily_budget is not None:

@@ -8,7 +8,7 @@ change on a campaign is written to each of its ad squads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -16,10 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.clients.errors import InvalidRequest
-from integrations.clients.ratelimit import RateLimiter
-from integrations.config import PlatformConfig
-from integrations.connector import AdsConnector, TokenCallback
-from integrations.providers.bearer_client import token_set_from_oauth
+from integrations.providers.client_connector import BearerConnector
 from integrations.providers.snapchat import mapping
 from integrations.providers.snapchat.client import SnapchatClient
 from integrations.providers.toolkit import date_windows, decimal_to_micros, unique_by, utcnow
@@ -45,31 +42,16 @@ STATS_WINDOW_DAYS = 31
 
 
 @register_connector("snapchat")
-class SnapchatConnector(AdsConnector):
+class SnapchatConnector(BearerConnector[SnapchatClient]):
     audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
 
-    def __init__(
-        self,
-        *,
-        config: PlatformConfig,
-        token: TokenSet | None = None,
-        on_token_refreshed: TokenCallback | None = None,
-        extra: dict[str, str] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        rate_limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__(
-            config=config, token=token, on_token_refreshed=on_token_refreshed, extra=extra
-        )
-        options: dict[str, Any] = {"rate_limiter": rate_limiter}
-        if sleep is not None:
-            options["sleep"] = sleep
-        self.client = SnapchatClient(
-            base_url=config.api_base,
-            timeout=config.timeout,
-            token=token,
+    def build_client(self, options: dict[str, Any]) -> SnapchatClient:
+        return SnapchatClient(
+            base_url=self.config.api_base,
+            timeout=self.config.timeout,
+            token=self.token,
             refresher=self.refresh_token,
-            client_secret=config.client_secret,
+            client_secret=self.config.client_secret,
             **options,
         )
 
@@ -101,27 +83,19 @@ class SnapchatConnector(AdsConnector):
                 "client_secret": self.config.client_secret,
             },
         )
-        token = token_set_from_oauth(payload or {}, now=utcnow())
-        self.token = self.client.token = token
-        return token
+        return self.adopt_token(payload, refreshed=False)
 
     def refresh_token(self) -> TokenSet:
-        if self.token is None or not self.token.refresh_token:
-            raise InvalidRequest("no refresh token to use", platform=self.platform)
         payload = self.client.token_call(
             self._token_url,
             {
                 "grant_type": "refresh_token",
-                "refresh_token": self.token.refresh_token,
+                "refresh_token": self.refresh_token_to_use(),
                 "client_id": self.config.client_id,
                 "client_secret": self.config.client_secret,
             },
         )
-        token = token_set_from_oauth(payload or {}, now=utcnow(), previous=self.token)
-        self.token = self.client.token = token
-        if self.on_token_refreshed is not None:
-            self.on_token_refreshed(token)
-        return token
+        return self.adopt_token(payload, refreshed=True)
 
     # --- accounts and structure -----------------------------------------------------------
     def list_accounts(self) -> list[RemoteAccount]:
@@ -136,7 +110,7 @@ class SnapchatConnector(AdsConnector):
         return mapping.account(self.client.ad_account(account_id))
 
     def _raw(self, account_id: str, plural: str, singular: str) -> Iterator[dict[str, Any]]:
-        return unique_by(self.client.entities(account_id, plural, singular), lambda r: str(r["id"]))
+        return self.unique_raw(self.client.entities(account_id, plural, singular))
 
     def list_campaigns(self, account_id: str) -> Iterator[RemoteCampaign]:
         now = utcnow()
@@ -197,10 +171,7 @@ class SnapchatConnector(AdsConnector):
         current = self.client.campaign(campaign_id)
         changed = dict(current)
         if update.status is not None:
-            wire = mapping.STATUS_TO_SNAP.get(update.status)
-            if wire is None:
-                raise InvalidRequest(f"cannot set status {update.status}", platform=self.platform)
-            changed["status"] = wire
+            changed["status"] = self.status_wire(update.status, mapping.STATUS_TO_SNAP)
         if update.name is not None:
             changed["name"] = update.name
         if update.daily_budget is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -21,15 +21,12 @@ from django.core.cache import cache
 
 from adplatform.crypto import decrypt_text, encrypt_text
 from integrations.clients.errors import AuthExpired, InvalidRequest, NotSupported
-from integrations.clients.ratelimit import RateLimiter
-from integrations.config import PlatformConfig
-from integrations.connector import AdsConnector, TokenCallback
+from integrations.providers.client_connector import ClientConnector
 from integrations.providers.toolkit import (
     chunks,
     date_windows,
     decimal_to_micros,
     fingerprint,
-    unique_by,
 )
 from integrations.providers.x import mapping
 from integrations.providers.x.client import XClient
@@ -73,36 +70,18 @@ def _x_time(moment: dt.datetime) -> str:
 
 
 @register_connector("x")
-class XConnector(AdsConnector):
+class XConnector(ClientConnector[XClient]):
     audience_dimensions = frozenset({AudienceDimension.INTERESTS})
     segment_dimensions = frozenset()
 
-    def __init__(
-        self,
-        *,
-        config: PlatformConfig,
-        token: TokenSet | None = None,
-        on_token_refreshed: TokenCallback | None = None,
-        extra: dict[str, str] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        rate_limiter: RateLimiter | None = None,
-        wall_clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            config=config, token=token, on_token_refreshed=on_token_refreshed, extra=extra
-        )
-        options: dict[str, Any] = {"rate_limiter": rate_limiter}
-        if sleep is not None:
-            options["sleep"] = sleep
-        if wall_clock is not None:
-            options["wall_clock"] = wall_clock
-        self.client = XClient(
-            base_url=config.api_base,
-            timeout=config.timeout,
-            version=config.api_version,
-            consumer_key=config.client_id,
-            consumer_secret=config.client_secret,
-            token=token,
+    def build_client(self, options: dict[str, Any]) -> XClient:
+        return XClient(
+            base_url=self.config.api_base,
+            timeout=self.config.timeout,
+            version=self.config.api_version,
+            consumer_key=self.config.client_id,
+            consumer_secret=self.config.client_secret,
+            token=self.token,
             **options,
         )
 
@@ -161,16 +140,14 @@ class XConnector(AdsConnector):
         return ""
 
     def list_accounts(self) -> list[RemoteAccount]:
-        raws = unique_by(self.client.accounts(), lambda r: str(r["id"]))
+        raws = self.unique_raw(self.client.accounts())
         return [mapping.account(raw, self._currency(str(raw["id"]))) for raw in raws]
 
     def get_account(self, account_id: str) -> RemoteAccount:
         return mapping.account(self.client.account(account_id), self._currency(account_id))
 
     def _line_items(self, account_id: str) -> list[dict[str, Any]]:
-        return list(
-            unique_by(self.client.entities(account_id, "line_items"), lambda r: str(r["id"]))
-        )
+        return list(self.unique_raw(self.client.entities(account_id, "line_items")))
 
     def list_campaigns(self, account_id: str) -> Iterator[RemoteCampaign]:
         # X sets the objective on line items; a campaign takes its line items' objective.
@@ -180,7 +157,7 @@ class XConnector(AdsConnector):
             if objective:
                 objectives.setdefault(str(item.get("campaign_id")), objective)
         campaigns = self.client.entities(account_id, "campaigns")
-        for raw in unique_by(campaigns, lambda r: str(r["id"])):
+        for raw in self.unique_raw(campaigns):
             yield mapping.campaign(raw, account_id, objectives.get(str(raw["id"]), "other"))
 
     def list_ad_groups(self, account_id: str) -> Iterator[RemoteAdGroup]:
@@ -190,9 +167,7 @@ class XConnector(AdsConnector):
         campaign_of = {
             str(i["id"]): str(i.get("campaign_id")) for i in self._line_items(account_id)
         }
-        promoted = list(
-            unique_by(self.client.entities(account_id, "promoted_tweets"), lambda r: str(r["id"]))
-        )
+        promoted = list(self.unique_raw(self.client.entities(account_id, "promoted_tweets")))
         tweet_ids = sorted({str(p["tweet_id"]) for p in promoted if p.get("tweet_id")})
         texts: dict[str, str] = {}
         for ids in chunks(tweet_ids, 100):
@@ -232,10 +207,7 @@ class XConnector(AdsConnector):
     ) -> RemoteCampaign:
         params: dict[str, Any] = {}
         if update.status is not None:
-            wire = mapping.STATUS_TO_X.get(update.status)
-            if wire is None:
-                raise InvalidRequest(f"cannot set status {update.status}", platform=self.platform)
-            params["entity_status"] = wire
+            params["entity_status"] = self.status_wire(update.status, mapping.STATUS_TO_X)
         if update.name is not None:
             params["name"] = update.name
         if update.daily_budget is not None:
