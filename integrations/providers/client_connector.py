@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+from urllib.parse import urlencode
 
 from integrations.clients.errors import InvalidRequest
 from integrations.clients.ratelimit import RateLimiter
@@ -85,3 +86,49 @@ class BearerConnector(ClientConnector[BearerClientT]):
         if refreshed and self.on_token_refreshed is not None:
             self.on_token_refreshed(token)
         return token
+
+
+class FormTokenClient(Protocol):
+    def token_call(self, token_url: str, form: Mapping[str, str]) -> Any: ...
+
+
+class FormGrantConnector(BearerConnector[BearerClientT]):
+    """The OAuth 2.0 code flow with the client's id and secret in the token form's body
+    (LinkedIn, Snapchat): the platform names its two paths and its scope."""
+
+    authorize_path: ClassVar[str]
+    token_path: ClassVar[str]
+    scope: ClassVar[str]
+
+    def authorization_url(self, *, state: str, redirect_uri: str) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.config.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": self.scope,
+                "state": state,
+            }
+        )
+        return f"{self.config.oauth_base}{self.authorize_path}?{query}"
+
+    def _token_form(self, grant: dict[str, str]) -> Any:
+        client = cast(FormTokenClient, self.client)
+        form = {
+            **grant,
+            "client_id": self.config.client_id,
+            "client_secret": self.config.client_secret,
+        }
+        return client.token_call(f"{self.config.oauth_base}{self.token_path}", form)
+
+    def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:
+        payload = self._token_form(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )
+        return self.adopt_token(payload, refreshed=False)
+
+    def refresh_token(self) -> TokenSet:
+        payload = self._token_form(
+            {"grant_type": "refresh_token", "refresh_token": self.refresh_token_to_use()}
+        )
+        return self.adopt_token(payload, refreshed=True)

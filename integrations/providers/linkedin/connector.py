@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from integrations.clients.errors import InvalidRequest, NotSupported
-from integrations.providers.client_connector import BearerConnector
+from integrations.providers.client_connector import FormGrantConnector
 from integrations.providers.linkedin import mapping
 from integrations.providers.linkedin.client import (
     ACCOUNT_URN,
@@ -38,7 +37,6 @@ from integrations.records import (
     RemoteSegmentMetric,
     SegmentDimension,
     TargetingChange,
-    TokenSet,
 )
 from integrations.registry import register_connector
 
@@ -53,7 +51,10 @@ LIVE = {"ACTIVE", "PAUSED", "DRAFT"}
 
 
 @register_connector("linkedin")
-class LinkedInConnector(BearerConnector[LinkedInClient]):
+class LinkedInConnector(FormGrantConnector[LinkedInClient]):
+    authorize_path = "/oauth/v2/authorization"
+    token_path = "/oauth/v2/accessToken"
+    scope = SCOPES
     segment_dimensions = frozenset(mapping.SEGMENT_PIVOTS)
     audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
 
@@ -67,48 +68,6 @@ class LinkedInConnector(BearerConnector[LinkedInClient]):
             client_secret=self.config.client_secret,
             **options,
         )
-
-    # --- OAuth --------------------------------------------------------------------------
-    @property
-    def _token_url(self) -> str:
-        return f"{self.config.oauth_base}/oauth/v2/accessToken"
-
-    def authorization_url(self, *, state: str, redirect_uri: str) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.config.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": SCOPES,
-                "state": state,
-            }
-        )
-        return f"{self.config.oauth_base}/oauth/v2/authorization?{query}"
-
-    def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:
-        payload = self.client.token_call(
-            self._token_url,
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret,
-            },
-        )
-        return self.adopt_token(payload, refreshed=False)
-
-    def refresh_token(self) -> TokenSet:
-        payload = self.client.token_call(
-            self._token_url,
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": self.refresh_token_to_use(),
-                "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret,
-            },
-        )
-        return self.adopt_token(payload, refreshed=True)
 
     # --- accounts and structure -----------------------------------------------------------
     def list_accounts(self) -> list[RemoteAccount]:

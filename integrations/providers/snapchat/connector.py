@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.clients.errors import InvalidRequest
-from integrations.providers.client_connector import BearerConnector
+from integrations.providers.client_connector import FormGrantConnector
 from integrations.providers.snapchat import mapping
 from integrations.providers.snapchat.client import SnapchatClient
 from integrations.providers.toolkit import date_windows, decimal_to_micros, unique_by, utcnow
@@ -31,7 +30,6 @@ from integrations.records import (
     RemoteCampaign,
     RemoteDailyMetric,
     TargetingChange,
-    TokenSet,
     widen_age_range,
 )
 from integrations.registry import register_connector
@@ -42,7 +40,10 @@ STATS_WINDOW_DAYS = 31
 
 
 @register_connector("snapchat")
-class SnapchatConnector(BearerConnector[SnapchatClient]):
+class SnapchatConnector(FormGrantConnector[SnapchatClient]):
+    authorize_path = "/login/oauth2/authorize"
+    token_path = "/login/oauth2/access_token"
+    scope = SCOPE
     audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
 
     def build_client(self, options: dict[str, Any]) -> SnapchatClient:
@@ -54,48 +55,6 @@ class SnapchatConnector(BearerConnector[SnapchatClient]):
             client_secret=self.config.client_secret,
             **options,
         )
-
-    # --- OAuth --------------------------------------------------------------------------
-    @property
-    def _token_url(self) -> str:
-        return f"{self.config.oauth_base}/login/oauth2/access_token"
-
-    def authorization_url(self, *, state: str, redirect_uri: str) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.config.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": SCOPE,
-                "state": state,
-            }
-        )
-        return f"{self.config.oauth_base}/login/oauth2/authorize?{query}"
-
-    def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:
-        payload = self.client.token_call(
-            self._token_url,
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret,
-            },
-        )
-        return self.adopt_token(payload, refreshed=False)
-
-    def refresh_token(self) -> TokenSet:
-        payload = self.client.token_call(
-            self._token_url,
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": self.refresh_token_to_use(),
-                "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret,
-            },
-        )
-        return self.adopt_token(payload, refreshed=True)
 
     # --- accounts and structure -----------------------------------------------------------
     def list_accounts(self) -> list[RemoteAccount]:
