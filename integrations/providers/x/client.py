@@ -326,6 +326,27 @@ class XClient(HttpApiClient):
         path = self._path("/accounts/{}/" + kind + "/{}", account_id, entity_id)
         return (self.request("GET", path, params={"with_deleted": "true"}) or {}).get("data") or {}
 
+    def targeting_criteria(self, account_id: str, line_item_id: str) -> list[dict[str, Any]]:
+        """GET /12/accounts/:account_id/targeting_criteria?line_item_ids=...
+
+        https://docs.x.com/x-ads-api/campaign-management#targeting-criteria
+        """
+        path = self._path("/accounts/{}/targeting_criteria", account_id)
+        return list(self._cursor_pages(path, {"line_item_ids": line_item_id}))
+
+    def batch_targeting_criteria(
+        self, account_id: str, operations: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """POST /12/batch/accounts/:account_id/targeting_criteria: Create / Delete operations
+        applied together (a line item never goes without its criterion in between). Deleting
+        an id and creating the same value again are both harmless to repeat, so retried.
+
+        https://docs.x.com/x-ads-api/campaign-management#batch-targeting-criteria
+        """
+        path = self._path("/batch/accounts/{}/targeting_criteria", account_id)
+        payload = self.request("POST", path, json_body=operations, idempotent=True) or {}
+        return list(payload.get("data") or [])
+
     def delete_campaign(self, account_id: str, campaign_id: str) -> dict[str, Any]:
         """DELETE /12/accounts/:account_id/campaigns/:campaign_id (permanent; stats remain)
 

@@ -71,7 +71,7 @@ def _x_time(moment: dt.datetime) -> str:
 
 @register_connector("x")
 class XConnector(ClientConnector[XClient]):
-    audience_dimensions = frozenset({AudienceDimension.INTERESTS})
+    audience_dimensions = frozenset({AudienceDimension.AGE_RANGE, AudienceDimension.INTERESTS})
     segment_dimensions = frozenset()
 
     def build_client(self, options: dict[str, Any]) -> XClient:
@@ -264,18 +264,46 @@ class XConnector(ClientConnector[XClient]):
         self, account_id: str, ad_group_id: str, change: TargetingChange
     ) -> RemoteAdGroup:
         """Interests: the line item's `audience_expansion` goes to EXPANDED (X's reach beyond
-        the chosen audience). Age lives in separate AGE targeting criteria buckets, and X has
-        no lookalike ratio; neither is widened here."""
+        the chosen audience). Age: the line item's one AGE targeting criterion is swapped for
+        the narrowest wider range in a single batch (Delete + Create). X has no lookalike
+        ratio to raise."""
         if change.dimension == AudienceDimension.LOOKALIKE:
             raise self.unsupported_targeting(change, "X has no lookalike ratio to raise")
-        if change.dimension == AudienceDimension.AGE_RANGE:
-            raise self.unsupported_targeting(
-                change, "X keeps age in separate targeting criteria, not on the line item"
+        if change.dimension == AudienceDimension.INTERESTS:
+            raw = self.client.update_entity(
+                account_id, "line_items", ad_group_id, {"audience_expansion": "EXPANDED"}
             )
-        raw = self.client.update_entity(
-            account_id, "line_items", ad_group_id, {"audience_expansion": "EXPANDED"}
-        )
-        return mapping.ad_group(raw)
+        else:
+            self._widen_age(account_id, ad_group_id, change.step)
+            raw = self.client.entity(account_id, "line_items", ad_group_id)
+        group = mapping.ad_group(raw)
+        ages = [
+            str(c.get("targeting_value"))
+            for c in self.client.targeting_criteria(account_id, ad_group_id)
+            if c.get("targeting_type") == "AGE" and not c.get("deleted")
+        ]
+        return replace(group, targeting={**group.targeting, "age": ages})
+
+    def _widen_age(self, account_id: str, line_item_id: str, step: int) -> None:
+        criteria = [
+            c for c in self.client.targeting_criteria(account_id, line_item_id)
+            if c.get("targeting_type") == "AGE" and not c.get("deleted")
+        ]  # fmt: skip
+        if not criteria:
+            return  # no age criterion: every age already
+        current = criteria[0]
+        wider = mapping.widened_age_value(str(current.get("targeting_value")), step)
+        if wider is None:
+            return
+        self.client.batch_targeting_criteria(
+            account_id,
+            [
+                {"operation_type": "Delete", "params": {"targeting_criterion_id": str(current["id"])}},
+                {"operation_type": "Create",
+                 "params": {"line_item_id": line_item_id, "targeting_type": "AGE",
+                            "targeting_value": wider}},
+            ],
+        )  # fmt: skip
 
     # --- metrics ----------------------------------------------------------------------------
     def _zone(self, account_id: str) -> ZoneInfo:

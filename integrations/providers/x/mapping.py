@@ -198,3 +198,30 @@ def daily_metric(
         conversion_value=totals["conversion_value"],
         video_views=int(totals["video_views"]),
     )
+
+
+OPEN_AGE = 200  # stands for "and over"
+
+# X's AGE targeting values: one range per line item, 13 to 54 or open-ended ("AGE_OVER_n").
+AGE_RANGES: list[tuple[str, int, int]] = [
+    (f"AGE_{low}_TO_{high}", low, high)
+    for low, high in [(13, 24), (13, 34), (13, 49), (13, 54), (18, 24), (18, 34), (18, 49),
+                      (18, 54), (21, 34), (21, 49), (21, 54), (25, 49), (25, 54), (35, 49),
+                      (35, 54)]
+] + [(f"AGE_OVER_{low}", low, OPEN_AGE) for low in (13, 18, 21, 25, 35, 50)]  # fmt: skip
+
+
+def widened_age_value(current: str, step: int) -> str | None:
+    """The narrowest X age range holding the current one widened by `step` years on each
+    side (never reaching under 18 unless it already did), or None if nothing wider fits."""
+    bounds = {name: (low, high) for name, low, high in AGE_RANGES}
+    if current not in bounds:
+        return None
+    low, high = bounds[current]
+    want_low = max(min(low, 18), low - step)
+    want_high = OPEN_AGE if high == OPEN_AGE else high + step
+    fitting = [
+        (r_high - r_low, name) for name, r_low, r_high in AGE_RANGES
+        if r_low <= want_low and r_high >= want_high and (r_low, r_high) != (low, high)
+    ]  # fmt: skip
+    return min(fitting)[1] if fitting else None

@@ -6,6 +6,7 @@ rate-limit header families."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -150,6 +151,13 @@ class FakeX(FakePlatform):
             },
         }
         self.tweets = {"111": "Spring is here", "222": "Always on, always there"}
+        self.targeting_criteria: dict[str, dict[str, Any]] = {
+            "t1": {"id": "t1", "line_item_id": "l1", "targeting_type": "AGE",
+                   "targeting_value": "AGE_25_TO_49", "deleted": False},
+            "t2": {"id": "t2", "line_item_id": "l1", "targeting_type": "LOCATION",
+                   "targeting_value": "96683cc9126741d1", "deleted": False},
+        }  # fmt: skip
+        self.batches: list[list[dict[str, Any]]] = []
 
     # --- OAuth 1.0a verification ----------------------------------------------------------
     def verify(
@@ -286,6 +294,8 @@ class FakeX(FakePlatform):
             return self.paged(request, self.accounts)
         if parts[:2] == ["stats", "accounts"]:
             return self.stats(request, parts[2:], query)
+        if parts[:2] == ["batch", "accounts"] and parts[3:] == ["targeting_criteria"]:
+            return self.batch_criteria(request, parts[2])
         if parts[0] != "accounts" or len(parts) < 2:
             return x_error(404, "NOT_FOUND", "not found")
         account_id = parts[1]
@@ -295,6 +305,15 @@ class FakeX(FakePlatform):
         if len(parts) == 2:
             return self.ok({"data": account, "request": {}})
         kind = parts[2]
+        if kind == "targeting_criteria" and method == "GET":
+            if "line_item_ids" not in query:
+                return x_error(400, "MISSING_PARAMETER", "line_item_ids is required")
+            wanted = set(query["line_item_ids"].split(","))
+            return self.paged(
+                request,
+                [c for c in self.targeting_criteria.values()
+                 if c["line_item_id"] in wanted and not c["deleted"]],
+            )  # fmt: skip
         if kind == "funding_instruments":
             return self.paged(request, self.funding[account_id])
         if kind == "tweets":
@@ -363,6 +382,38 @@ class FakeX(FakePlatform):
             entity["deleted"] = True
             return self.ok({"data": entity, "request": {}})
         return x_error(405, "INVALID_PARAMETER", "method not allowed")
+
+    def batch_criteria(self, request: Request, account_id: str) -> Response:
+        """All operations or none, as X's batch endpoints do; one AGE criterion per line item."""
+        if account_id != ACCOUNT or request.headers.get("Content-Type") != "application/json":
+            return x_error(400, "INVALID_PARAMETER", "a JSON array of operations is required")
+        operations = json.loads(request.get_data() or b"[]")
+        self.batches.append(operations)
+        staged = {k: dict(v) for k, v in self.targeting_criteria.items()}
+        for operation in operations:
+            params = operation.get("params") or {}
+            if operation.get("operation_type") == "Delete":
+                criterion = staged.get(str(params.get("targeting_criterion_id")))
+                if criterion is None:
+                    return x_error(404, "NOT_FOUND", "targeting criterion not found")
+                criterion["deleted"] = True
+            elif operation.get("operation_type") == "Create":
+                if params.get("targeting_type") == "AGE" and not str(
+                    params.get("targeting_value", "")
+                ).startswith("AGE_"):
+                    return x_error(400, "INVALID_TARGETING_VALUE", "bad age", "targeting_value")
+                self.next_id += 1
+                new_id = f"t{self.next_id}"
+                staged[new_id] = {"id": new_id, **params, "deleted": False}
+            else:
+                return x_error(400, "INVALID_PARAMETER", "operation_type", "operation_type")
+        live_ages = [
+            c for c in staged.values() if c["targeting_type"] == "AGE" and not c["deleted"]
+        ]
+        if len({c["line_item_id"] for c in live_ages}) != len(live_ages):
+            return x_error(400, "DUPLICATE_TARGETING", "one AGE criterion per line item")
+        self.targeting_criteria = staged
+        return self.ok({"data": [], "request": {}})
 
     def stats(self, request: Request, rest: list[str], query: dict[str, str]) -> Response:
         try:

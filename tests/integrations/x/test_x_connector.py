@@ -380,13 +380,38 @@ def test_interest_expansion_sets_the_line_items_audience_expansion(connector, fa
     )
 
     assert fake.line_items["l1"]["audience_expansion"] == "EXPANDED"
-    assert group.targeting == {"audience_expansion": "EXPANDED"}
+    assert group.targeting == {"audience_expansion": "EXPANDED", "age": ["AGE_25_TO_49"]}
 
 
-@pytest.mark.parametrize("dimension", [AudienceDimension.AGE_RANGE, AudienceDimension.LOOKALIKE])
-def test_age_and_lookalike_are_not_widened_on_x(connector, fake, dimension):
+def test_age_widening_swaps_the_age_criterion_in_one_batch(connector, fake):
+    group = connector.update_ad_group_targeting(
+        ACCOUNT, "l1", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    assert fake.batches[-1][0] == {
+        "operation_type": "Delete", "params": {"targeting_criterion_id": "t1"},
+    }  # fmt: skip
+    assert fake.batches[-1][1]["params"]["targeting_value"] == "AGE_18_TO_54"
+    live = [c for c in fake.targeting_criteria.values() if not c["deleted"]]
+    assert sorted(c["targeting_value"] for c in live) == ["96683cc9126741d1", "AGE_18_TO_54"]
+    assert group.targeting["age"] == ["AGE_18_TO_54"]
+
+
+def test_an_open_ended_age_range_has_nothing_wider(connector, fake):
+    fake.targeting_criteria["t1"]["targeting_value"] = "AGE_OVER_13"
+
+    connector.update_ad_group_targeting(
+        ACCOUNT, "l1", TargetingChange(AudienceDimension.AGE_RANGE, step=5)
+    )
+
+    assert fake.batches == []
+
+
+def test_a_lookalike_is_not_widened_on_x(connector, fake):
     with pytest.raises(UnsupportedTargeting) as refused:
-        connector.update_ad_group_targeting(ACCOUNT, "l1", TargetingChange(dimension, step=2))
+        connector.update_ad_group_targeting(
+            ACCOUNT, "l1", TargetingChange(AudienceDimension.LOOKALIKE, step=2)
+        )
 
-    assert refused.value.dimension == dimension.value
+    assert refused.value.dimension == "lookalike"
     assert "audience_expansion" not in fake.line_items["l1"]
