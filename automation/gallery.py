@@ -62,7 +62,7 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
     {
         "slug": "rotate-fatigued-creatives",
         "name": "Rotate fatigued creatives",
-        "type": RuleType.PERFORMANCE,
+        "type": RuleType.CREATIVE_ROTATION,
         "description": "When CTR over 3 days has dropped 30% against the 3 days before and "
         "people see the ads more than 3 times, pause the ad with the lowest CTR in each ad "
         "group and bring in the paused ad that has rested longest.",

@@ -19,6 +19,8 @@ class RuleType(models.TextChoices):
     PERFORMANCE = "performance", "Performance"
     SCALING = "scaling", "Scaling"
     SCHEDULE = "schedule", "Schedule"
+    CREATIVE_ROTATION = "creative_rotation", "Creative rotation"
+    AUDIENCE_EXPANSION = "audience_expansion", "Audience expansion"
     CUSTOM = "custom", "Custom"
 
 
