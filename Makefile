@@ -39,7 +39,10 @@ demo: migrate
 up: migrate
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || (echo "make up needs DATABASE_URL and REDIS_URL (PostgreSQL and Redis)"; exit 2)
 	$(PY) manage.py collectstatic --noinput -v0
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+	@# Prometheus multiprocess mode: every process writes its counters here and /metrics
+	@# sums them; emptied at start so counters of a previous run do not linger.
+	rm -rf "$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/prometheus}" && mkdir -p "$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/prometheus}"
+	PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/prometheus}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: setup
 	$(MAKE) --no-print-directory lint

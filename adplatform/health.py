@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import os
 from typing import Any
 
+import prometheus_client
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import multiprocess
+
+from adplatform.metrics import SCRAPE_TIME_REGISTRY
 
 
 @require_GET
@@ -84,4 +88,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
     by_address = _client_ip(request) in settings.METRICS_ALLOWED_IPS
     if not (by_token or by_address):
         return HttpResponse("Not found.", status=404, content_type="text/plain")
-    return ExportToDjangoView(request)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every process (web workers, ws, Celery) writes its own files; sum them all.
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = prometheus_client.REGISTRY
+    body = prometheus_client.generate_latest(registry)
+    body += prometheus_client.generate_latest(SCRAPE_TIME_REGISTRY)
+    return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)

@@ -6,13 +6,11 @@ slugs, queue names and outcomes — never organization names or ids (cardinality
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.registry import Collector
 
-SYNC_LAG_SECONDS = Gauge(
-    "adplatform_sync_lag_seconds",
-    "Seconds since the connection's last successful sync.",
-    ["platform", "connection"],
-)
+# Sync lag (adplatform_sync_lag_seconds) is a reading of the database at scrape time, not a
+# value one process holds: see `SCRAPE_TIME_REGISTRY` below and integrations.observability.
 SYNC_ROWS = Counter(
     "adplatform_sync_rows_total", "Rows written by platform syncs.", ["platform", "kind"]
 )
@@ -44,3 +42,22 @@ AGENT_RUN_SECONDS = Histogram(
 AGENT_TOKENS = Counter(
     "adplatform_agent_tokens_total", "LLM tokens used by agents.", ["provider", "direction"]
 )
+
+
+# --- Operations: scrape-time collectors and multiple processes ------------------------------
+# Counters and histograms above are incremented where things happen, in whichever process
+# does them (web, ws, Celery workers). With PROMETHEUS_MULTIPROC_DIR set (the Procfile and
+# `make up` set it) prometheus_client writes them to files in that directory and /metrics
+# in any web process sums every process's files. Values read from the database when
+# scraped (sync lag) live in this separate registry, so they are exported once, by the
+# process that answers the scrape, in both modes.
+SCRAPE_TIME_REGISTRY = CollectorRegistry()
+_scrape_time_types: set[type[Collector]] = set()
+
+
+def register_scrape_time_collector(collector: Collector) -> None:
+    """Add a collector that reads its values when /metrics is scraped (once per type)."""
+    if type(collector) in _scrape_time_types:
+        return
+    _scrape_time_types.add(type(collector))
+    SCRAPE_TIME_REGISTRY.register(collector)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from adplatform.metrics import AGENT_RUN_SECONDS
 from adplatform.models import Organization
 from agents.models import AgentRun, AgentTask, LLMCall, Recommendation, RunStatus
 from agents.providers.safety import redact_secrets
@@ -153,6 +154,7 @@ def execute_run(run_id: int) -> AgentRun:
     run.finished_at = timezone.now()
     _usage(run, providers)
     run.save()
+    AGENT_RUN_SECONDS.labels(run.task, run.provider).observe(time.monotonic() - started)
     return run
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import SecretStr
 
+from adplatform.metrics import AGENT_TOKENS
 from adplatform.models import Organization
 from agents.models import CallStatus, LLMCall, LLMProviderConfig, ProviderKind
 
@@ -31,6 +32,8 @@ def record_llm_call(
     error: str = "",
 ) -> LLMCall:
     """Store one provider attempt. `error` must already be scrubbed by the caller."""
+    AGENT_TOKENS.labels(provider, "prompt").inc(prompt_tokens)
+    AGENT_TOKENS.labels(provider, "completion").inc(completion_tokens)
     return LLMCall.objects.create(
         organization=organization,
         config_id=config_id,

@@ -6,8 +6,9 @@ list, the analytics metrics summary and a campaign PATCH against the sandbox (th
 two when those endpoints exist). Prints requests/s, p50/p99 and errors per line, and the
 campaign list's share of the ceiling.
 
-Needs DATABASE_URL pointing at PostgreSQL (a database adp_bench_load is created and
-dropped). Set BENCH_SECONDS / BENCH_CONCURRENCY to change the load.
+Needs DATABASE_URL pointing at PostgreSQL (a database, BENCH_DATABASE or adp_bench_load,
+is created and dropped). Set BENCH_SECONDS / BENCH_CONCURRENCY to change the load, and
+BENCH_SERVERS (e.g. "gunicorn-wsgi") to measure only some server models.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+DATABASE = os.environ.get("BENCH_DATABASE", "adp_bench_load")
+SERVERS = [name for name in os.environ.get("BENCH_SERVERS", "").split(",") if name]
 
 
 def _free_port() -> int:
@@ -39,7 +42,7 @@ def _bench_env() -> dict[str, str] | None:
     if not url.startswith(("postgres://", "postgresql://")):
         return None
     parsed = urlparse(url)
-    bench_url = urlunparse(parsed._replace(path="/adp_bench_load"))
+    bench_url = urlunparse(parsed._replace(path=f"/{DATABASE}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
         DATABASE_URL=bench_url,
@@ -50,15 +53,15 @@ def _bench_env() -> dict[str, str] | None:
         DATABASE_POOL_MAX="8",
     )
     admin = urlunparse(parsed._replace(path="/postgres"))
-    subprocess.run([PYTHON, "-c", _RECREATE, admin], check=True, env=env)
+    subprocess.run([PYTHON, "-c", _RECREATE, admin, DATABASE], check=True, env=env)
     return env
 
 
 _RECREATE = """
 import sys, psycopg
 with psycopg.connect(sys.argv[1], autocommit=True) as c:
-    c.execute("DROP DATABASE IF EXISTS adp_bench_load WITH (FORCE)")
-    c.execute("CREATE DATABASE adp_bench_load")
+    c.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
+    c.execute(f'CREATE DATABASE "{sys.argv[2]}"')
 """
 
 
@@ -132,6 +135,8 @@ def main() -> int:
     today = time.strftime("%Y-%m-%d")
     try:
         for name, command in _servers(_free_port()).items():
+            if SERVERS and name not in SERVERS:
+                continue
             port = (
                 int(command[command.index("--bind") + 1].split(":")[1])
                 if "--bind" in command
@@ -166,7 +171,7 @@ def main() -> int:
                 server.wait(timeout=20)
     finally:
         admin = urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres"))
-        subprocess.run([PYTHON, "-c", _DROP, admin], check=False)
+        subprocess.run([PYTHON, "-c", _DROP, admin, DATABASE], check=False)
     return 0
 
 
@@ -188,7 +193,7 @@ print(json.dumps(out))
 _DROP = """
 import sys, psycopg
 with psycopg.connect(sys.argv[1], autocommit=True) as c:
-    c.execute("DROP DATABASE IF EXISTS adp_bench_load WITH (FORCE)")
+    c.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
 """
 
 if __name__ == "__main__":

@@ -19,3 +19,7 @@ class IntegrationsConfig(AppConfig):
             package = importlib.import_module(f"{providers.__name__}.{module.name}")
             if module.ispkg and importlib.util.find_spec(f"{package.__name__}.connector"):
                 importlib.import_module(f"{package.__name__}.connector")
+        from adplatform.metrics import register_scrape_time_collector
+        from integrations.observability import SyncLagCollector
+
+        register_scrape_time_collector(SyncLagCollector())

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from adplatform.fields import reveal
+from adplatform.metrics import NOTIFICATION_DELIVERY_SECONDS, NOTIFICATION_FAILURES
 from notifications.channels import (
     DeliveryError,
     PermanentDeliveryError,
@@ -111,6 +112,12 @@ def _finish(
         sent_at=now if status == DeliveryStatus.SENT else None,
         updated_at=now,
     )
+    if status == DeliveryStatus.SENT:
+        NOTIFICATION_DELIVERY_SECONDS.labels(delivery.channel).observe(
+            (now - delivery.created_at).total_seconds()
+        )
+    elif status == DeliveryStatus.FAILED:
+        NOTIFICATION_FAILURES.labels(delivery.channel).inc()
 
 
 def _send(delivery: Delivery) -> int | None:

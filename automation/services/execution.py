@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from adplatform.metrics import RULE_EVALUATION_SECONDS
 from adplatform.models import Organization
 from automation import selectors
 from automation.engine import (
@@ -96,6 +98,7 @@ def run_rule(
         is_dry_run=rule.is_dry_run, started_at=now,
     )  # fmt: skip
     counts = _Counts()
+    clock = time.monotonic()
     try:
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
@@ -127,6 +130,7 @@ def run_rule(
     execution.actions_skipped = counts.skipped
     execution.finished_at = timezone.now()
     execution.save()
+    RULE_EVALUATION_SECONDS.observe(time.monotonic() - clock)
     _record_outcome(rule, execution)
     return execution
 

@@ -23,6 +23,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from adplatform.metrics import ACTIONS_APPLIED
 from adplatform.models import ApiKey
 from campaigns.models import (
     ActorKind,
@@ -270,6 +271,7 @@ def _fail(change: CampaignChange, code: str, message: str) -> None:
     change.error_code = code
     change.error = message
     change.save(update_fields=["status", "error_code", "error"])
+    ACTIONS_APPLIED.labels(change.actor_kind, change.kind, ChangeStatus.FAILED).inc()
 
 
 def _same(live: Any, expected: Any) -> bool:
@@ -315,6 +317,7 @@ def apply_campaign_change(*, change_id: int) -> None:
             change.error_code = "conflict"
             change.error = f"The live values differ from the expected ones: {mismatched}."
             change.save(update_fields=["status", "error_code", "error"])
+            ACTIONS_APPLIED.labels(change.actor_kind, change.kind, ChangeStatus.CONFLICT).inc()
             return
     if connection is None:
         _fail(change, "no_connection", "This ad account has no platform connection.")
@@ -387,6 +390,7 @@ def apply_campaign_change(*, change_id: int) -> None:
         change.save(
             update_fields=["campaign", "after", "platform_response", "status", "applied_at"]
         )
+    ACTIONS_APPLIED.labels(change.actor_kind, change.kind, ChangeStatus.APPLIED).inc()
     logger.info(
         "campaign change applied",
         extra={"change_id": change.pk, "campaign_id": change.campaign_id, "kind": change.kind,

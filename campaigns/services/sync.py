@@ -27,6 +27,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from adplatform.metrics import SYNC_ROWS
 from campaigns.events import MetricsUpdated, emit_metrics_updated
 from campaigns.models import (
     Ad,
@@ -616,6 +617,7 @@ def _sync_metrics(context: _Context, account: AdAccount) -> None:
             )
             run.rows += result.rows
             run.restated_rows += result.restated
+            SYNC_ROWS.labels(account.platform, "metrics").inc(result.rows)
             _save_progress(run, next=(end + dt.timedelta(days=1)).isoformat())
     with transaction.atomic():
         AdAccount.objects.filter(pk=account.pk).filter(
@@ -659,6 +661,7 @@ def _sync_segments(context: _Context, account: AdAccount) -> None:
             ]
             with transaction.atomic():
                 upsert_segment_metrics(rows)
+                SYNC_ROWS.labels(account.platform, "segments").inc(len(rows))
                 _save_progress(run, next=(end + dt.timedelta(days=1)).isoformat())
         with transaction.atomic():
             _save_progress(run, dimension=run.cursor.get("dimension", 0) + 1, next=None)

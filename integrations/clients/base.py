@@ -21,11 +21,13 @@ from typing import Any, ClassVar
 import requests
 from requests.adapters import HTTPAdapter
 
+from adplatform.metrics import PLATFORM_API_ERRORS, PLATFORM_RATE_LIMIT_WAIT
 from integrations.clients.errors import (
     AuthExpired,
     InvalidRequest,
     MalformedResponse,
     PaginationTruncated,
+    PermanentPlatformError,
     PermissionDenied,
     PlatformUnavailable,
     QuotaExhausted,
@@ -158,8 +160,9 @@ class HttpApiClient:
                 self.observe_rate_limits(response)
                 payload = self._decode(response)
                 self.raise_for_error(response, payload)
-            except AuthExpired:
+            except AuthExpired as exc:
                 if refreshed or not authenticated or not self.can_refresh():
+                    self._log(method, url, exc.status_code, started, waited, error=exc)
                     raise
                 self.refresh_auth()
                 refreshed = True
@@ -180,6 +183,9 @@ class HttpApiClient:
                     delay = self._backoff(attempt, exc.retry_after)
                 self._sleep(delay)
                 continue
+            except PermanentPlatformError as exc:
+                self._log(method, url, exc.status_code, started, waited, error=exc)
+                raise
             self._log(method, url, response.status_code, started, waited)
             return payload
 
@@ -247,7 +253,10 @@ class HttpApiClient:
             "elapsed_ms": round((time.monotonic() - started) * 1000),
             "rate_limit_wait_s": round(waited, 3),
         }
+        if waited:
+            PLATFORM_RATE_LIMIT_WAIT.labels(self.platform).inc(waited)
         if error is not None:
+            PLATFORM_API_ERRORS.labels(self.platform, type(error).__name__).inc()
             message = self.scrub(str(error))
             logger.warning("platform call failed: %s %s: %s", method, path, message, extra=extra)
         else:
