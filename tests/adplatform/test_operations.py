@@ -89,6 +89,8 @@ def test_api_keys_are_throttled_separately(
 
     cache.clear()
     monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "3/min"})
+    # Fixed windows: pin the clock inside one so the test cannot straddle a boundary.
+    monkeypatch.setattr("adplatform.api.throttling.time.time", lambda: 1_800_000_030.0)
     first, second = api_client_for(organization), api_client_for(organization)
 
     statuses = [first.get("/api/v1/campaigns/").status_code for _ in range(4)]
@@ -97,6 +99,32 @@ def test_api_keys_are_throttled_separately(
 
     assert statuses == [200, 200, 200, 429]
     assert other == 200
+
+
+def test_a_throttled_caller_is_told_when_to_retry(
+    organization: Organization,
+    api_client_for: Callable[..., APIClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import cache
+
+    from adplatform.api.throttling import CallerRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "1/min"})
+    clock = {"now": 1_800_000_010.0}
+    monkeypatch.setattr("adplatform.api.throttling.time.time", lambda: clock["now"])
+    client = api_client_for(organization)
+
+    client.get("/api/v1/campaigns/")
+    refused = client.get("/api/v1/campaigns/")
+    clock["now"] += 50  # the next minute's window
+    again = client.get("/api/v1/campaigns/")
+    cache.clear()
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "50"
+    assert again.status_code == 200
 
 
 def test_repeated_failed_logins_lock_the_account_out(member: Membership) -> None:
