@@ -52,6 +52,9 @@ class CallerRateThrottle(SimpleRateThrottle):
 
     scope = "caller"
     window_ends: float = 0.0
+    # Set by SimpleRateThrottle.__init__ from the rate; the stubs do not declare them.
+    num_requests: int | None
+    duration: int | None
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if isinstance(request.auth, ApiKey):
