@@ -1,6 +1,6 @@
 """Automation at agency scale: 1,000 dry-run rules over 50,000 campaigns x 30 days.
 
-Builds its own PostgreSQL database (adp_bench_rules) next to DATABASE_URL's: 100
+Builds its own PostgreSQL database (<DATABASE_URL's name>_bench_rules) next to it: 100
 organizations x 500 campaigns, 30 days of campaign-day rollup rows each (1.5 M rows),
 and 10 rules per organization (1,000) made from the gallery's shapes, all in dry-run
 mode. Then it runs every rule through the live path (`run_rule`) and prints wall time,
@@ -24,7 +24,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "adp_bench_rules"
 SCALE = float(os.environ.get("BENCH_RULES_SCALE", "1"))
 ORGS = max(1, round(100 * SCALE))
 CAMPAIGNS_PER_ORG, ACCOUNTS_PER_ORG, DAYS, RULES_PER_ORG = 500, 5, 30, 10
@@ -229,11 +228,14 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         line("rules_bench", "skipped (DATABASE_URL is not a PostgreSQL URL)")
         return 0
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
+    # A database of its own next to DATABASE_URL's, named after it, so two people
+    # benchmarking on one server do not drop each other's data.
+    bench_db = f"{urlsplit(url).path.lstrip('/') or 'adp'}_bench_rules"
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{bench_db}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adplatform.settings")
     with admin_connection(url) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+        admin.execute(f"DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {bench_db}")
     try:
         measure(build())
     finally:
@@ -241,7 +243,7 @@ def main() -> int:
 
         connections.close_all()
         with admin_connection(url) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            admin.execute(f"DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")
     return 0
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from adplatform.models import Organization
@@ -27,6 +28,7 @@ from automation.engine import (
     PlannedStep,
     StepContext,
     Target,
+    TargetPlan,
     evaluate_target,
     lookback_start,
     plan_pass,
@@ -46,7 +48,13 @@ from automation.registry import ACTIONS
 from automation.schema import RuleDefinition, Scope, ScopeFilter, parse_rule_definition
 from automation.services.notify import RuleEvent, notify_rule_event
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
-from campaigns.services import Actor, CampaignChangeError, request_campaign_change
+from campaigns.services import (
+    Actor,
+    CampaignChangeError,
+    ChangeRequest,
+    record_dry_run_changes,
+    request_campaign_change,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,48 +158,81 @@ def _record_outcome(rule: AutomationRule, execution: RuleExecution) -> None:
         )  # fmt: skip
 
 
+@dataclass
+class _Chain:
+    """One matched target's action chain as the run walks it step by step."""
+
+    plan: TargetPlan
+    campaign: Campaign
+    stopped: bool = False
+
+
 def _carry_out(
-    rule: AutomationRule, execution: RuleExecution, plans: list[Any], counts: _Counts
+    rule: AutomationRule, execution: RuleExecution, plans: list[TargetPlan], counts: _Counts
 ) -> None:
+    """Claim and carry out the planned steps, all targets' step 0 first, then step 1, ...
+
+    Each wave claims its steps with one INSERT ... ON CONFLICT DO NOTHING before acting,
+    so the number of bookkeeping queries depends on the length of the action chain, not
+    on the number of targets; only live platform calls are made one target at a time.
+    """
     campaigns = Campaign.objects.select_related("ad_account").in_bulk(
         [plan.target.campaign_id for plan in plans]
     )
+    chains = [_Chain(plan, campaigns[plan.target.campaign_id]) for plan in plans]
+    counts.matched += len(chains)
+    skips: list[RuleAction] = []
     proposals = 0
-    for plan in plans:
-        counts.matched += 1
-        campaign = campaigns[plan.target.campaign_id]
-        for step in plan.steps:
-            key = action_key(rule, campaign.pk, execution.as_of, step.step)
+    for position in range(max((len(plan.steps) for plan in plans), default=0)):
+        wave: list[tuple[_Chain, PlannedStep]] = []
+        for chain in chains:
+            if chain.stopped or position >= len(chain.plan.steps):
+                continue
+            step = chain.plan.steps[position]
             if step.outcome.is_skipped:
                 counts.skipped += 1
                 if step.outcome.verdict.get("check"):
-                    _record_skip(rule, execution, campaign, step, plan.values, key)
-                if step.stop_on_failure:
-                    break
+                    skips.append(_skip_row(rule, execution, chain, step))
+                chain.stopped = step.stop_on_failure
                 continue
-            action, created = _claim(rule, execution, campaign, step, plan.values, key)
+            wave.append((chain, step))
+        claims = _claim_all(rule, execution, wave)
+        to_act: list[tuple[_Chain, PlannedStep, RuleAction]] = []
+        for chain, step in wave:
+            action, created = claims[action_key(rule, chain.campaign.pk, execution.as_of, step.step)]
             if not created and action.status in FINAL_ACTION_STATUSES | {
                 ActionStatus.AWAITING_APPROVAL
             }:
                 counts.skipped += 1  # done in an earlier pass over this window
                 if action.status == ActionStatus.FAILED and step.stop_on_failure:
-                    break
+                    chain.stopped = True
                 continue
-            if rule.requires_approval:
-                action.status = ActionStatus.AWAITING_APPROVAL
-                action.save(update_fields=["status"])
-                counts.proposed += 1
-                proposals += 1
-                continue
-            status = perform_action(
-                rule=rule, action=action, campaign=campaign, step=step, now=execution.started_at
+            to_act.append((chain, step, action))
+        if not to_act:
+            continue
+        if rule.requires_approval:
+            RuleAction.objects.filter(pk__in=[action.pk for _, _, action in to_act]).update(
+                status=ActionStatus.AWAITING_APPROVAL
             )
+            counts.proposed += len(to_act)
+            proposals += len(to_act)
+            continue
+        if rule.is_dry_run:
+            statuses = _dry_run_all(rule, to_act, now=execution.started_at)
+        else:
+            statuses = [
+                perform_action(rule=rule, action=action, campaign=chain.campaign, step=step,
+                               now=execution.started_at)
+                for chain, step, action in to_act
+            ]  # fmt: skip
+        for (chain, step, _), status in zip(to_act, statuses, strict=True):
             if status in (ActionStatus.APPLIED, ActionStatus.DRY_RUN):
                 counts.applied += 1
             elif status == ActionStatus.FAILED:
                 counts.failed += 1
-                if step.stop_on_failure:
-                    break
+                chain.stopped = step.stop_on_failure
+    if skips:
+        _record_skips(skips)
     if proposals:
         notify_rule_event(
             rule.organization, RuleEvent.APPROVAL_REQUESTED,
@@ -200,38 +241,127 @@ def _carry_out(
         )  # fmt: skip
 
 
-def _claim(
-    rule: AutomationRule, execution: RuleExecution, campaign: Campaign, step: PlannedStep,
-    values: dict[str, str], key: str,
-) -> tuple[RuleAction, bool]:  # fmt: skip
-    try:
-        with transaction.atomic():
-            return RuleAction.objects.create(
-                organization_id=rule.organization_id, rule=rule, execution=execution,
-                campaign=campaign, step=step.step, action_type=step.action_type,
-                params=step.outcome.params, trigger_values=values,
-                guardrail_verdict=step.outcome.verdict, idempotency_key=key,
-            ), True  # fmt: skip
-    except IntegrityError:
-        return RuleAction.objects.get(idempotency_key=key), False
+def _claim_all(
+    rule: AutomationRule, execution: RuleExecution, wave: list[tuple[_Chain, PlannedStep]]
+) -> dict[str, tuple[RuleAction, bool]]:
+    """Write the claim of every step in `wave` (unique key: rule, target, window, step);
+    returns each key's row and whether this execution wrote it. A key written by an
+    earlier or a concurrent pass keeps that pass's row: ON CONFLICT DO NOTHING, then one
+    read of all keys, where our own rows are the ones carrying this execution."""
+    if not wave:
+        return {}
+    rows = [
+        RuleAction(
+            organization_id=rule.organization_id, rule=rule, execution=execution,
+            campaign=chain.campaign, step=step.step, action_type=step.action_type,
+            params=step.outcome.params, trigger_values=chain.plan.values,
+            guardrail_verdict=step.outcome.verdict,
+            idempotency_key=action_key(rule, chain.campaign.pk, execution.as_of, step.step),
+        )
+        for chain, step in wave
+    ]  # fmt: skip
+    RuleAction.objects.bulk_create(rows, ignore_conflicts=True)
+    return {
+        action.idempotency_key: (action, action.execution_id == execution.pk)
+        for action in RuleAction.objects.filter(
+            idempotency_key__in=[row.idempotency_key for row in rows]
+        )
+    }
 
 
-def _record_skip(
-    rule: AutomationRule, execution: RuleExecution, campaign: Campaign, step: PlannedStep,
-    values: dict[str, str], key: str,
-) -> None:  # fmt: skip
-    # One row per target, step and window: a later pass may still act once the guardrail
-    # (e.g. a cooldown) allows, under the step's own key.
-    RuleAction.objects.update_or_create(
-        idempotency_key=f"{key}:skipped",
-        defaults={
-            "organization_id": rule.organization_id, "rule": rule, "execution": execution,
-            "campaign": campaign, "step": step.step, "action_type": step.action_type,
-            "params": step.outcome.params, "trigger_values": values,
-            "guardrail_verdict": step.outcome.verdict, "status": ActionStatus.SKIPPED,
-            "error": step.outcome.skip_reason, "finished_at": timezone.now(),
-        },
+def _skip_row(
+    rule: AutomationRule, execution: RuleExecution, chain: _Chain, step: PlannedStep
+) -> RuleAction:
+    return RuleAction(
+        organization_id=rule.organization_id, rule=rule, execution=execution,
+        campaign=chain.campaign, step=step.step, action_type=step.action_type,
+        params=step.outcome.params, trigger_values=chain.plan.values,
+        guardrail_verdict=step.outcome.verdict, status=ActionStatus.SKIPPED,
+        error=step.outcome.skip_reason, finished_at=timezone.now(),
+        idempotency_key=f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}:skipped",
     )  # fmt: skip
+
+
+def _record_skips(rows: list[RuleAction]) -> None:
+    # One row per target, step and window, upserted: a later pass may still act once the
+    # guardrail (e.g. a cooldown) allows, under the step's own key.
+    RuleAction.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["idempotency_key"],
+        update_fields=["execution", "params", "trigger_values", "guardrail_verdict", "status",
+                       "error", "finished_at"],
+    )  # fmt: skip
+
+
+def _dry_run_all(
+    rule: AutomationRule,
+    to_act: list[tuple[_Chain, PlannedStep, RuleAction]],
+    *,
+    now: dt.datetime,
+) -> list[str]:
+    """`perform_action` for a dry-run rule, for a whole wave in a fixed number of queries:
+    the campaign changes are recorded (not applied) in bulk through campaigns.services, and
+    the claims are finished with one UPDATE per resulting status."""
+    requests = [
+        ChangeRequest(
+            campaign=chain.campaign, kind=step.outcome.kind, idempotency_key=action.idempotency_key,
+            params=_change_params(step.outcome.params), reason=_reason(rule, action),
+            expected_before=step.outcome.expected_before, guardrail_verdict=step.outcome.verdict,
+        )
+        for chain, step, action in to_act
+        if step.outcome.kind not in (None, "notify")
+    ]  # fmt: skip
+    answers = (
+        record_dry_run_changes(requests, actor=Actor.for_rule(rule.pk, rule.name))
+        if requests
+        else {}
+    )
+    statuses: list[str] = []
+    finished: dict[tuple[str, str], list[int]] = defaultdict(list)
+    stale_verdicts: list[CampaignChange] = []
+    for _, step, action in to_act:
+        answer = answers.get(action.idempotency_key)
+        if answer is None:  # a notification: nothing is sent in a dry run
+            status, error = ActionStatus.DRY_RUN, ""
+        elif isinstance(answer, CampaignChangeError):
+            status, error = ActionStatus.FAILED, str(answer)
+        else:
+            status, error = _status_of(answer)
+            if answer.guardrail_verdict != step.outcome.verdict:
+                answer.guardrail_verdict = step.outcome.verdict
+                stale_verdicts.append(answer)
+        statuses.append(status)
+        finished[(status, error[:2000])].append(action.pk)
+    if stale_verdicts:  # only for changes an earlier pass recorded
+        CampaignChange.objects.bulk_update(stale_verdicts, ["guardrail_verdict"])
+    # The claim links to the change recorded under its key (none for notifications or
+    # refused requests), read in the same UPDATE.
+    change = Subquery(
+        CampaignChange.objects.filter(
+            idempotency_key=Concat(Value(f"{rule.organization_id}:"), OuterRef("idempotency_key"))
+        ).values("pk")[:1]
+    )
+    for (status, error), ids in finished.items():
+        actions = RuleAction.objects.filter(pk__in=ids)
+        if status == ActionStatus.PENDING:  # another worker is applying it; leave it the claim
+            actions.update(change=change)
+        else:
+            actions.update(status=status, error=error, finished_at=now, change=change)
+    return statuses
+
+
+def _status_of(change: CampaignChange) -> tuple[str, str]:
+    """The claim's status for the change recorded under its key (as `perform_action`)."""
+    if change.status == ChangeStatus.APPLIED:
+        return ActionStatus.APPLIED, ""
+    if change.status == ChangeStatus.DRY_RUN:
+        return ActionStatus.DRY_RUN, ""
+    if change.status in (ChangeStatus.FAILED, ChangeStatus.CONFLICT):
+        return ActionStatus.FAILED, change.error or change.status
+    return ActionStatus.PENDING, ""
+
+
+def _reason(rule: AutomationRule, action: RuleAction) -> str:
+    return f"Rule {rule.name!r}: {action.trigger_values}"
 
 
 def _change_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +396,7 @@ def perform_action(
     try:
         change = request_campaign_change(
             campaign=campaign, kind=outcome.kind, actor=Actor.for_rule(rule.pk, rule.name),
-            params=_change_params(outcome.params), reason=f"Rule {rule.name!r}: {action.trigger_values}",
+            params=_change_params(outcome.params), reason=_reason(rule, action),
             idempotency_key=action.idempotency_key, expected_before=outcome.expected_before,
             dry_run=rule.is_dry_run,
         )  # fmt: skip

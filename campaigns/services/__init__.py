@@ -19,6 +19,7 @@ from campaigns.services.changes import (
     set_daily_budget,
     set_lifetime_budget,
 )
+from campaigns.services.dry_runs import ChangeRequest, record_dry_run_changes
 from campaigns.services.metrics import (
     DailyMetricRow,
     SegmentMetricRow,
@@ -34,6 +35,7 @@ from campaigns.services.sync import SyncOutcome, list_connections_due, sync_conn
 __all__ = [
     "Actor",
     "CampaignChangeError",
+    "ChangeRequest",
     "DailyMetricRow",
     "SegmentMetricRow",
     "SyncOutcome",
@@ -44,6 +46,7 @@ __all__ = [
     "create_campaign",
     "list_connections_due",
     "pause_campaign",
+    "record_dry_run_changes",
     "refresh_campaign_rollups",
     "register_rollup_hook",
     "report_sync_problem",
