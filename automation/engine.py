@@ -95,7 +95,17 @@ class PassPlan:
     plans: list[TargetPlan]
 
 
-DailyValues = Mapping[int, Mapping[dt.date, Metrics]]
+Span = tuple[dt.date, dt.date]
+
+
+class WindowSums(dict[Span, Metrics]):
+    """A target's measures already summed (in SQL) over each span a rule's windows need,
+    given to the engine in place of its day-by-day values: a live pass then moves one row
+    per target out of the database instead of one per target and day."""
+
+
+DailyValues = Mapping[int, Mapping[dt.date, Metrics] | WindowSums]
+NOTHING = Metrics()
 
 
 # --- Windows and values ----------------------------------------------------------------------
@@ -122,6 +132,18 @@ def lookback_start(definition: RuleDefinition, as_of: dt.date) -> dt.date:
     return min(starts)
 
 
+def needed_spans(definition: RuleDefinition, as_of: dt.date) -> list[Span]:
+    """Every (first day, last day) the rule's conditions and minimum-data guard sum over."""
+    spans: set[Span] = set()
+    for condition in _conditions(definition):
+        spans.add(window_period(condition.window, as_of))
+        if condition.compare_to_previous:
+            spans.add(window_period(condition.window, as_of, previous=True))
+    if definition.conditions.minimum_data:
+        spans.add(window_period(definition.conditions.minimum_data.window, as_of))
+    return sorted(spans)
+
+
 def _conditions(definition: RuleDefinition) -> list[Condition]:
     found: list[Condition] = []
     for item in definition.conditions.items:
@@ -129,7 +151,9 @@ def _conditions(definition: RuleDefinition) -> list[Condition]:
     return found
 
 
-def _summed(days: Mapping[dt.date, Metrics], start: dt.date, end: dt.date) -> Metrics:
+def _summed(days: Mapping[Any, Metrics], start: dt.date, end: dt.date) -> Metrics:
+    if isinstance(days, WindowSums):
+        return days.get((start, end), NOTHING)
     total = Metrics()
     for day, metrics in days.items():
         if start <= day <= end:
@@ -138,7 +162,7 @@ def _summed(days: Mapping[dt.date, Metrics], start: dt.date, end: dt.date) -> Me
 
 
 def _metric(
-    name: str, window: str, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
+    name: str, window: str, target: Target, days: Mapping[Any, Metrics], as_of: dt.date,
     *, previous: bool = False,
 ) -> Decimal | int | None:  # fmt: skip
     start, end = window_period(window, as_of, previous=previous)
@@ -147,25 +171,31 @@ def _metric(
 
 
 def _judge(
-    condition: Condition, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
-    values: dict[str, str],
+    condition: Condition, target: Target, days: Mapping[Any, Metrics], as_of: dt.date,
+    values: dict[str, str] | None,
 ) -> bool:  # fmt: skip
+    """Is the condition true for the target? `values`, when given, collects the evidence
+    (left out on the first judgement of every target: most match nothing)."""
     current = _metric(condition.metric, condition.window, target, days, as_of)
     label = f"{condition.metric}:{condition.window}"
-    values[label] = str(current)
+    if values is not None:
+        values[label] = str(current)
     if current is None:
         return False  # no value (e.g. CPA without conversions) proves nothing
     if condition.compare_to_previous:
         before = _metric(condition.metric, condition.window, target, days, as_of, previous=True)
-        values[f"{label}:previous"] = str(before)
+        if values is not None:
+            values[f"{label}:previous"] = str(before)
         if not before:
             return False
         left: Decimal | int = (Decimal(current) - Decimal(before)) * 100 / Decimal(before)
-        values[f"{label}:change_pct"] = str(left)
+        if values is not None:
+            values[f"{label}:change_pct"] = str(left)
         right: Decimal | int | None = condition.value
     elif condition.other_metric is not None:
         other = _metric(condition.other_metric, condition.window, target, days, as_of)
-        values[f"{condition.other_metric}:{condition.window}"] = str(other)
+        if values is not None:
+            values[f"{condition.other_metric}:{condition.window}"] = str(other)
         if other is None:
             return False
         left, right = current, Decimal(other) * condition.multiplier
@@ -175,7 +205,7 @@ def _judge(
 
 
 def _enough_data(
-    minimum: MinimumData | None, days: Mapping[dt.date, Metrics], as_of: dt.date
+    minimum: MinimumData | None, days: Mapping[Any, Metrics], as_of: dt.date
 ) -> bool:
     if minimum is None:
         return True
@@ -191,7 +221,7 @@ def _enough_data(
 def evaluate_target(
     definition: RuleDefinition,
     target: Target,
-    days: Mapping[dt.date, Metrics],
+    days: Mapping[Any, Metrics],
     as_of: dt.date,
     *,
     local_hour: int | None = None,
@@ -205,20 +235,23 @@ def evaluate_target(
         return None
     if not _enough_data(definition.conditions.minimum_data, days, as_of):
         return None
-    values: dict[str, str] = {}
 
-    def group(op: str, items: list[Any]) -> bool:
+    def group(op: str, items: list[Any], values: dict[str, str] | None) -> bool:
         # Every condition is judged (no short circuit) so the evidence is complete.
         results = [
-            group(item.operator, item.items)
+            group(item.operator, item.items, values)
             if isinstance(item, ConditionGroup)
             else _judge(item, target, days, as_of, values)
             for item in items
         ]
         return all(results) if op == "and" else any(results)
 
-    matched = group(definition.conditions.operator, definition.conditions.items)
-    return values if matched else None
+    conditions = definition.conditions
+    if not group(conditions.operator, conditions.items, None):
+        return None
+    values: dict[str, str] = {}
+    group(conditions.operator, conditions.items, values)
+    return values
 
 
 # --- Planning --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from automation.engine import (
     TargetPlan,
     evaluate_target,
     lookback_start,
+    needed_spans,
     plan_pass,
     skip_outcome,
 )
@@ -107,8 +108,8 @@ def run_rule(
     try:
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
-        values = selectors.campaign_day_metrics(
-            organization, scope=definition.scope, start=lookback_start(definition, as_of), end=as_of
+        values = selectors.campaign_window_sums(
+            organization, scope=definition.scope, spans=needed_spans(definition, as_of)
         )
         since = now - dt.timedelta(hours=definition.guardrails.cooldown_hours)
         plan = plan_pass(
