@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import DecimalField, Q, QuerySet, Sum
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
@@ -153,7 +153,7 @@ def campaign_window_sums(
     )
     # SQLite sums decimals as floats; back to the columns' scale, as PostgreSQL keeps it.
     scale = {
-        measure: Decimal(1).scaleb(-CampaignDailyMetric._meta.get_field(column).decimal_places)
+        measure: Decimal(1).scaleb(-_decimal_places(column))
         for measure, column in _MEASURES if measure in ("spend", "conversions", "revenue")
     }  # fmt: skip
 
@@ -181,6 +181,12 @@ _MEASURES = (
     ("conversions", "conversions"),
     ("revenue", "conversion_value"),
 )
+
+
+def _decimal_places(column: str) -> int:
+    field = CampaignDailyMetric._meta.get_field(column)
+    assert isinstance(field, DecimalField)
+    return field.decimal_places
 
 
 def last_acted_at(

@@ -34,7 +34,9 @@ from automation.engine import (
     needed_spans,
     plan_pass,
     skip_outcome,
+    uses_late_data,
 )
+from automation.maturity import Maturity, maturity_for
 from automation.models import (
     FINAL_ACTION_STATUSES,
     FREQUENCY_SECONDS,
@@ -108,14 +110,15 @@ def run_rule(
     try:
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
+        maturity = _maturity(organization, definition, targets, now)
         values = selectors.campaign_window_sums(
-            organization, scope=definition.scope, spans=needed_spans(definition, as_of)
+            organization, scope=definition.scope, spans=needed_spans(definition, as_of, maturity)
         )
         since = now - dt.timedelta(hours=definition.guardrails.cooldown_hours)
         plan = plan_pass(
             definition, targets=targets, daily_values=values, as_of=as_of, now=now,
             last_acted=selectors.last_acted_at(organization, rule=rule, since=since),
-            local_hour=local_now(organization, now).hour,
+            local_hour=local_now(organization, now).hour, maturity=maturity,
         )  # fmt: skip
         execution.targets_evaluated = plan.targets_evaluated
         _carry_out(rule, execution, plan.plans, counts)
@@ -138,6 +141,21 @@ def run_rule(
     execution.save()
     _record_outcome(rule, execution)
     return execution
+
+
+def _maturity(
+    organization: Organization, definition: RuleDefinition, targets: list[Target], now: dt.datetime
+) -> Maturity | None:
+    """What the rule's late-data conditions need: the clock alone to drop young days, the
+    learned curves of the accounts in scope (three queries) to correct them."""
+    mode = uses_late_data(definition)
+    if not mode:
+        return None
+    if mode == "settled":
+        return Maturity(now=now, time_zone=organization.time_zone or "UTC")
+    return maturity_for(
+        organization, ad_account_ids={target.ad_account_id for target in targets}, now=now
+    )
 
 
 def _record_outcome(rule: AutomationRule, execution: RuleExecution) -> None:
@@ -200,7 +218,9 @@ def _carry_out(
         claims = _claim_all(rule, execution, wave)
         to_act: list[tuple[_Chain, PlannedStep, RuleAction]] = []
         for chain, step in wave:
-            action, created = claims[action_key(rule, chain.campaign.pk, execution.as_of, step.step)]
+            action, created = claims[
+                action_key(rule, chain.campaign.pk, execution.as_of, step.step)
+            ]
             if not created and action.status in FINAL_ACTION_STATUSES | {
                 ActionStatus.AWAITING_APPROVAL
             }:
@@ -304,7 +324,7 @@ def _dry_run_all(
     the claims are finished with one UPDATE per resulting status."""
     requests = [
         ChangeRequest(
-            campaign=chain.campaign, kind=step.outcome.kind, idempotency_key=action.idempotency_key,
+            campaign=chain.campaign, kind=str(step.outcome.kind), idempotency_key=action.idempotency_key,
             params=_change_params(step.outcome.params), reason=_reason(rule, action),
             expected_before=step.outcome.expected_before, guardrail_verdict=step.outcome.verdict,
         )
@@ -320,6 +340,7 @@ def _dry_run_all(
     finished: dict[tuple[str, str], list[int]] = defaultdict(list)
     stale_verdicts: list[CampaignChange] = []
     for _, step, action in to_act:
+        status: str
         answer = answers.get(action.idempotency_key)
         if answer is None:  # a notification: nothing is sent in a dry run
             status, error = ActionStatus.DRY_RUN, ""
@@ -485,6 +506,7 @@ def approve_rule_action(
     matched = evaluate_target(
         definition, target, values.get(campaign.pk, {}), as_of,
         local_hour=local_now(organization, now).hour,
+        maturity=_maturity(organization, definition, [target], now),
     )  # fmt: skip
     if matched is None:
         _finish(action, ActionStatus.SKIPPED, error="The rule no longer matches this campaign.")

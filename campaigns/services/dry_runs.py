@@ -82,5 +82,5 @@ def record_dry_run_changes(
         for change in CampaignChange.objects.filter(
             idempotency_key__in=[change.idempotency_key for change in new]
         ):
-            answers[by_key[change.idempotency_key]] = change
+            answers[by_key[change.idempotency_key or ""]] = change
     return answers
