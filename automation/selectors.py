@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import DecimalField, Q, QuerySet, Sum
+from django.db.models import DecimalField, FilteredRelation, Q, QuerySet, Sum
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
@@ -129,28 +130,43 @@ def campaign_day_metrics(
 
 
 def campaign_window_sums(
-    organization: Organization, *, scope: Scope, spans: list[Span]
+    organization: Organization,
+    *,
+    scope: Scope,
+    spans: list[Span],
+    having: tuple[Q, dict[str, Any]] | None = None,
 ) -> dict[int, WindowSums]:
     """Each in-scope campaign's measures summed over each span, one query and one row per
     campaign (conditional sums), whatever the number of days. Same units as
-    `campaign_day_metrics`, whose day-by-day values summed in Python give the same sums."""
+    `campaign_day_metrics`, whose day-by-day values summed in Python give the same sums.
+
+    `having` (from `automation.prefilter`) keeps only the campaigns that may match."""
     if not spans:
         return {}
+    # From the campaigns, left-joined to their rollup rows of the days needed (the join
+    # condition, not a WHERE, restricts the days): a campaign without data still gets a
+    # row of zero sums, so the prefilter judges it as the engine would.
+    first, last = min(start for start, _ in spans), max(end for _, end in spans)
     sums: dict[str, Sum] = {}
     for index, (start, end) in enumerate(spans):
-        within = Q(date__range=(start, end))
+        within = Q(days__date__range=(start, end))
         for measure, column in _MEASURES:
-            sums[f"s{index}_{measure}"] = Sum(column, filter=within)
+            sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
     rows = (
-        CampaignDailyMetric.objects.filter(
-            organization=organization,
-            date__range=(min(start for start, _ in spans), max(end for _, end in spans)),
-            campaign_id__in=scoped_campaigns(organization, scope).values("pk"),
+        scoped_campaigns(organization, scope)
+        .annotate(
+            days=FilteredRelation(
+                "campaign_daily_metrics",
+                condition=Q(campaign_daily_metrics__date__range=(first, last)),
+            )
         )
-        .values("campaign_id")
+        .values("pk", "daily_budget")
         .annotate(**sums)
         .order_by()
     )
+    if having is not None:
+        condition, compared = having
+        rows = rows.annotate(**compared).filter(condition)
     # SQLite sums decimals as floats; back to the columns' scale, as PostgreSQL keeps it.
     scale = {
         measure: Decimal(1).scaleb(-_decimal_places(column))
@@ -162,7 +178,7 @@ def campaign_window_sums(
 
     values: dict[int, WindowSums] = {}
     for row in rows:
-        windows = values[row["campaign_id"]] = WindowSums()
+        windows = values[row["pk"]] = WindowSums()
         for index, span in enumerate(spans):
             windows[span] = Metrics(
                 impressions=row[f"s{index}_impressions"] or 0,

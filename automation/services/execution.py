@@ -47,6 +47,7 @@ from automation.models import (
     RuleAction,
     RuleExecution,
 )
+from automation.prefilter import prefilter
 from automation.registry import ACTIONS
 from automation.schema import RuleDefinition, Scope, ScopeFilter, parse_rule_definition
 from automation.services.notify import RuleEvent, notify_rule_event
@@ -111,16 +112,22 @@ def run_rule(
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
         maturity = _maturity(organization, definition, targets, now)
+        spans = needed_spans(definition, as_of, maturity)
+        having = prefilter(definition, as_of, spans)
         values = selectors.campaign_window_sums(
-            organization, scope=definition.scope, spans=needed_spans(definition, as_of, maturity)
+            organization, scope=definition.scope, spans=spans, having=having
         )
+        evaluated = len(targets)
+        if having is not None:
+            # The database judged the rest: none of them can match.
+            targets = [target for target in targets if target.campaign_id in values]
         since = now - dt.timedelta(hours=definition.guardrails.cooldown_hours)
         plan = plan_pass(
             definition, targets=targets, daily_values=values, as_of=as_of, now=now,
             last_acted=selectors.last_acted_at(organization, rule=rule, since=since),
             local_hour=local_now(organization, now).hour, maturity=maturity,
         )  # fmt: skip
-        execution.targets_evaluated = plan.targets_evaluated
+        execution.targets_evaluated = evaluated
         _carry_out(rule, execution, plan.plans, counts)
         if counts.failed and not counts.applied:
             execution.status = ExecutionStatus.FAILED
