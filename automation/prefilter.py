@@ -71,8 +71,8 @@ class _Builder:
     """Builds the HAVING condition; each compared expression becomes an annotation
     (`pf<n>`) the condition names, as Django filters on annotations."""
 
-    def __init__(self, spans: dict[Span, int], as_of: dt.date) -> None:
-        self.spans, self.as_of = spans, as_of
+    def __init__(self, spans: dict[Span, int], as_of: dt.date, prefix: str) -> None:
+        self.spans, self.as_of, self.prefix = spans, as_of, prefix
         self.annotations: dict[str, ExpressionWrapper] = {}
 
     def compare(self, left: ExpressionWrapper, operator: str, value: Decimal) -> Q | None:
@@ -82,7 +82,7 @@ class _Builder:
         if operator not in lookups:
             return None  # eq / neq: left to the engine
         lookup, shift = lookups[operator]
-        alias = f"pf{len(self.annotations)}"
+        alias = f"{self.prefix}pf{len(self.annotations)}"
         self.annotations[alias] = left
         return Q(**{f"{alias}__{lookup}": float(value + shift)})
 
@@ -120,12 +120,12 @@ class _Builder:
 
 
 def prefilter(
-    definition: RuleDefinition, as_of: dt.date, spans: list[Span]
+    definition: RuleDefinition, as_of: dt.date, spans: list[Span], *, prefix: str = ""
 ) -> tuple[Q, dict[str, ExpressionWrapper]] | None:
     """A HAVING condition over the span sums (`s<index>_<measure>`) that every campaign
     the engine could match satisfies, with the annotations it names; None: no filter."""
     index = {span: position for position, span in enumerate(spans)}
-    builder = _Builder(index, as_of)
+    builder = _Builder(index, as_of, prefix)
     conditions = definition.conditions
     having = builder.group(conditions.operator, list(conditions.items))
     minimum = conditions.minimum_data

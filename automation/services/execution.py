@@ -49,7 +49,13 @@ from automation.models import (
 )
 from automation.prefilter import prefilter
 from automation.registry import ACTIONS
-from automation.schema import RuleDefinition, Scope, ScopeFilter, parse_rule_definition
+from automation.schema import (
+    RuleDefinition,
+    RuleDefinitionError,
+    Scope,
+    ScopeFilter,
+    parse_rule_definition,
+)
 from automation.services.notify import RuleEvent, notify_rule_event
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
 from campaigns.services import (
@@ -129,25 +135,121 @@ def run_rule(
         )  # fmt: skip
         execution.targets_evaluated = evaluated
         _carry_out(rule, execution, plan.plans, counts)
-        if counts.failed and not counts.applied:
-            execution.status = ExecutionStatus.FAILED
-        elif counts.failed:
-            execution.status = ExecutionStatus.PARTIAL
-        else:
-            execution.status = ExecutionStatus.SUCCEEDED
+        _settle(execution, counts)
     except Exception as exc:  # any error counts towards the circuit breaker
-        logger.exception("rule execution failed", extra={"rule_id": rule.pk})
+        _settle(execution, counts, error=exc)
+    execution.save()
+    _record_outcome(rule, execution)
+    return execution
+
+
+def _settle(execution: RuleExecution, counts: _Counts, *, error: Exception | None = None) -> None:
+    """The execution's status and counts once its pass is over (not saved)."""
+    if error is not None:
+        logger.error("rule execution failed", exc_info=error, extra={"rule_id": execution.rule_id})
         execution.status = ExecutionStatus.FAILED
-        execution.error = str(exc)[:2000]
+        execution.error = str(error)[:2000]
+    elif counts.failed and not counts.applied:
+        execution.status = ExecutionStatus.FAILED
+    elif counts.failed:
+        execution.status = ExecutionStatus.PARTIAL
+    else:
+        execution.status = ExecutionStatus.SUCCEEDED
     execution.targets_matched = counts.matched
     execution.actions_proposed = counts.proposed
     execution.actions_applied = counts.applied
     execution.actions_failed = counts.failed
     execution.actions_skipped = counts.skipped
     execution.finished_at = timezone.now()
-    execution.save()
-    _record_outcome(rule, execution)
-    return execution
+
+
+_EXECUTION_FIELDS = [
+    "status", "error", "targets_evaluated", "targets_matched", "actions_proposed",
+    "actions_applied", "actions_failed", "actions_skipped", "finished_at",
+]  # fmt: skip
+
+
+def run_rules(
+    *,
+    rule_ids: list[int],
+    trigger: str = ExecutionTrigger.SCHEDULE,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[RuleExecution]:
+    """A full pass: evaluate many rules, organization by organization, each organization's
+    rules judged in one read (`selectors.rule_candidates`). What each rule does, and how
+    it is recorded, is what `run_rule` does for it; rules with late-data conditions or an
+    invalid definition take `run_rule` itself."""
+    now = now or timezone.now()
+    by_organization: dict[int, list[AutomationRule]] = defaultdict(list)
+    for rule in AutomationRule.objects.select_related("organization").filter(pk__in=rule_ids):
+        by_organization[rule.organization_id].append(rule)
+    executions: list[RuleExecution] = []
+    for rules in by_organization.values():
+        executions += _run_organization_rules(rules, trigger=trigger, as_of=as_of, now=now)
+    return executions
+
+
+def _run_organization_rules(
+    rules: list[AutomationRule], *, trigger: str, as_of: dt.date | None, now: dt.datetime
+) -> list[RuleExecution]:
+    organization = rules[0].organization
+    as_of = as_of or local_today(organization, now)
+    batch: list[tuple[AutomationRule, RuleDefinition]] = []
+    executions: list[RuleExecution] = []
+    for rule in sorted(rules, key=lambda r: r.pk):
+        try:
+            definition = rule_definition(rule)
+        except RuleDefinitionError:
+            definition = None
+        if definition is None or uses_late_data(definition):
+            executions.append(run_rule(rule_id=rule.pk, trigger=trigger, as_of=as_of, now=now))
+        else:
+            batch.append((rule, definition))
+    if not batch:
+        return executions
+    started = RuleExecution.objects.bulk_create(
+        RuleExecution(organization=organization, rule=rule, trigger=trigger, as_of=as_of,
+                      is_dry_run=rule.is_dry_run, started_at=now)
+        for rule, _ in batch
+    )  # fmt: skip
+    try:
+        candidates = selectors.rule_candidates(
+            organization, definitions=[definition for _, definition in batch], as_of=as_of
+        )
+        acted = selectors.last_acted_by_rule(
+            organization, rules={rule.pk: now - dt.timedelta(hours=d.guardrails.cooldown_hours)
+                                 for rule, d in batch},
+        )  # fmt: skip
+    except Exception as exc:  # the shared read failed: every rule of the batch failed
+        for execution in started:
+            _settle(execution, _Counts(), error=exc)
+        candidates, acted = [], {}
+    hour = local_now(organization, now).hour
+    for index, ((rule, definition), execution) in enumerate(zip(batch, started, strict=True)):
+        if not candidates:
+            continue
+        counts = _Counts()
+        try:
+            found = candidates[index]
+            plan = plan_pass(
+                definition, targets=found.targets, daily_values=found.values, as_of=as_of,
+                now=now, last_acted=acted.get(rule.pk, {}), local_hour=hour,
+            )  # fmt: skip
+            execution.targets_evaluated = found.in_scope
+            _carry_out(rule, execution, plan.plans, counts)
+            _settle(execution, counts)
+        except Exception as exc:  # any error counts towards the circuit breaker
+            _settle(execution, counts, error=exc)
+    RuleExecution.objects.bulk_update(started, _EXECUTION_FIELDS)
+    failed = [e for e in started if e.status == ExecutionStatus.FAILED]
+    AutomationRule.objects.filter(
+        pk__in=[e.rule_id for e in started if e.status != ExecutionStatus.FAILED]
+    ).update(consecutive_failures=0, last_run_at=now)
+    for (rule, _), execution in zip(batch, started, strict=True):
+        if execution in failed:
+            _record_outcome(rule, execution)
+    return executions + started
 
 
 def _maturity(

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from adplatform.models import Organization
 from automation import selectors
 from automation.engine import evaluate_target, needed_spans
-from automation.models import AutomationRule
+from automation.models import AutomationRule, RuleAction, RuleExecution
 from automation.prefilter import prefilter
-from automation.services import rule_definition, run_rule
+from automation.services import rule_definition, run_rule, run_rules
+from campaigns.models import Campaign
 from tests.automation.conftest import CLOCK, TODAY
 from tests.automation.factories import RuleFactory, campaign_days
 from tests.campaigns.factories import AdAccountFactory, CampaignFactory
@@ -106,3 +109,46 @@ def test_the_prefilter_leaves_out_campaigns_in_the_database() -> None:
     for shape in (SHAPES[11], SHAPES[12]):
         definition = rule_definition(RuleFactory.build(conditions=shape))
         assert prefilter(definition, TODAY, needed_spans(definition, TODAY)) is None
+
+
+def test_a_batched_pass_does_what_one_run_per_rule_does(organization: Organization) -> None:
+    _campaigns(organization)
+    campaign_ids = sorted(
+        Campaign.objects.filter(organization=organization).values_list("pk", flat=True)
+    )
+    scopes = [{}, {"include": {"platforms": ["meta"]}},
+              {"include": {"campaign_ids": campaign_ids[:10]}},
+              {"exclude": {"campaign_ids": campaign_ids[5:15]}}]  # fmt: skip
+    actions = [[{"type": "pause"}, {"type": "notify", "stop_on_failure": False}],
+               [{"type": "decrease_budget", "percent": "10"}]]  # fmt: skip
+
+    def rules(prefix: str) -> list[AutomationRule]:
+        return [
+            RuleFactory(organization=organization, name=f"{prefix} {index}", conditions=shape,
+                        scope=scopes[index % len(scopes)], actions=actions[index % 2],
+                        is_dry_run=True, guardrails={"max_actions_per_run": 3 + index % 4})
+            for index, shape in enumerate(SHAPES)
+        ]  # fmt: skip
+
+    one_by_one, batched = rules("single"), rules("batched")
+    singles = [run_rule(rule_id=rule.pk, now=CLOCK, as_of=TODAY) for rule in one_by_one]
+    with CaptureQueriesContext(connection) as queries:
+        executions = run_rules(rule_ids=[rule.pk for rule in batched], now=CLOCK, as_of=TODAY)
+
+    def outcome(execution: RuleExecution) -> tuple:
+        actions = RuleAction.objects.filter(execution=execution)
+        return (
+            execution.status, execution.targets_evaluated, execution.targets_matched,
+            execution.actions_applied, execution.actions_skipped,
+            sorted(actions.values_list("campaign_id", "step", "status", "params")),
+        )  # fmt: skip
+
+    by_rule = {execution.rule_id: execution for execution in executions}
+    assert len(by_rule) == len(batched)
+    for single, rule in zip(singles, batched, strict=True):
+        assert outcome(by_rule[rule.pk]) == outcome(single), rule.name
+    assert sum(single.targets_matched for single in singles) > 0
+    # One read for all the rules; bookkeeping only for the rules that matched.
+    matched = sum(1 for single in singles if single.targets_matched)
+    # (per matched rule: its campaigns, then per step claims, changes, statuses; skips)
+    assert len(queries) <= 6 + 15 * matched, [q["sql"][:80] for q in queries.captured_queries]
