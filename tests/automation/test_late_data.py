@@ -4,7 +4,9 @@ curve each account's own restatement history teaches."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -179,3 +181,22 @@ def test_an_unknown_late_data_mode_or_hours_out_of_range_is_refused(
              "actions": [{"type": "pause"}]}
         )  # fmt: skip
     assert field.replace("conversions", "conditions") in refused.value.errors
+
+
+def test_the_preview_api_and_page_say_how_settled_the_judged_data_is(
+    organization: Organization, api_client_for: Callable[..., Any]
+) -> None:
+    account, campaign = _late_converting_account(organization)
+    _yesterday_as_reported_now(campaign)
+    rule = _cpa_rule(organization, data="corrected")
+
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        body = api_client_for(organization).get(f"/api/v1/rules/{rule.pk}/preview/?days=1").json()
+
+    # The preview ends yesterday (12 h old) and shows the day before (36 h old) too.
+    assert body["settledness"] == [
+        {"ad_account_id": account.pk, "date": YESTERDAY.isoformat(),
+         "conversions_settled_pct": "50", "revenue_settled_pct": "50", "days_learned": 26},
+        {"ad_account_id": account.pk, "date": (YESTERDAY - dt.timedelta(days=1)).isoformat(),
+         "conversions_settled_pct": "100", "revenue_settled_pct": "100", "days_learned": 26},
+    ]  # fmt: skip
