@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from analytics.metrics import Metrics
+from automation.maturity import AGES, Maturity
 from automation.registry import ACTIONS, CONDITION_METRICS
 from automation.schema import (
     WINDOWS,
@@ -95,7 +96,17 @@ class PassPlan:
     plans: list[TargetPlan]
 
 
-DailyValues = Mapping[int, Mapping[dt.date, Metrics]]
+Span = tuple[dt.date, dt.date]
+
+
+class WindowSums(dict[Span, Metrics]):
+    """A target's measures already summed (in SQL) over each span a rule's windows need,
+    given to the engine in place of its day-by-day values: a live pass then moves one row
+    per target out of the database instead of one per target and day."""
+
+
+DailyValues = Mapping[int, Mapping[dt.date, Metrics] | WindowSums]
+NOTHING = Metrics()
 
 
 # --- Windows and values ----------------------------------------------------------------------
@@ -122,6 +133,46 @@ def lookback_start(definition: RuleDefinition, as_of: dt.date) -> dt.date:
     return min(starts)
 
 
+def needed_spans(
+    definition: RuleDefinition, as_of: dt.date, maturity: Maturity | None = None
+) -> list[Span]:
+    """Every (first day, last day) the rule's conditions and minimum-data guard sum over."""
+    spans: set[Span] = set()
+    for condition in _conditions(definition):
+        for previous in (False, True) if condition.compare_to_previous else (False,):
+            window = window_period(condition.window, as_of, previous=previous)
+            spans.update(_late_spans(condition, window, maturity))
+    if definition.conditions.minimum_data:
+        spans.add(window_period(definition.conditions.minimum_data.window, as_of))
+    return sorted(spans)
+
+
+def _late_spans(condition: Condition, window: Span, maturity: Maturity | None) -> list[Span]:
+    """The spans a condition's window is summed over once its late-data mode is applied:
+    the window itself; its settled part ("settled"); or its settled part and each recent
+    day on its own, to be corrected day by day ("corrected")."""
+    start, end = window
+    if maturity is None or condition.data == "as_reported":
+        return [window]
+    if condition.data == "settled":
+        end = min(end, maturity.last_settled_day(condition.settled_after_hours))
+        return [(start, end)] if start <= end else []
+    settled_end = min(end, maturity.last_settled_day(AGES[-1]))
+    spans = [(start, settled_end)] if start <= settled_end else []
+    day = max(start, settled_end + dt.timedelta(days=1))
+    while day <= end:
+        spans.append((day, day))
+        day += dt.timedelta(days=1)
+    return spans
+
+
+def uses_late_data(definition: RuleDefinition) -> str:
+    """ "corrected" if a condition needs the learned curves, "settled" if one only drops
+    young days, "" if every condition judges data as reported."""
+    modes = {condition.data for condition in _conditions(definition)}
+    return "corrected" if "corrected" in modes else "settled" if "settled" in modes else ""
+
+
 def _conditions(definition: RuleDefinition) -> list[Condition]:
     found: list[Condition] = []
     for item in definition.conditions.items:
@@ -129,7 +180,9 @@ def _conditions(definition: RuleDefinition) -> list[Condition]:
     return found
 
 
-def _summed(days: Mapping[dt.date, Metrics], start: dt.date, end: dt.date) -> Metrics:
+def _summed(days: Mapping[Any, Metrics], start: dt.date, end: dt.date) -> Metrics:
+    if isinstance(days, WindowSums):
+        return days.get((start, end), NOTHING)
     total = Metrics()
     for day, metrics in days.items():
         if start <= day <= end:
@@ -138,34 +191,65 @@ def _summed(days: Mapping[dt.date, Metrics], start: dt.date, end: dt.date) -> Me
 
 
 def _metric(
-    name: str, window: str, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
-    *, previous: bool = False,
+    name: str, window: str, target: Target, days: Mapping[Any, Metrics], as_of: dt.date,
+    *, previous: bool = False, condition: Condition | None = None,
+    maturity: Maturity | None = None,
 ) -> Decimal | int | None:  # fmt: skip
     start, end = window_period(window, as_of, previous=previous)
     length = (end - start).days + 1
-    return CONDITION_METRICS[name].compute(_summed(days, start, end), target, length)
+    if condition is None or maturity is None or condition.data == "as_reported":
+        return CONDITION_METRICS[name].compute(_summed(days, start, end), target, length)
+    spans = _late_spans(condition, (start, end), maturity)
+    if not spans:
+        return None  # nothing in the window is settled yet: no judgement
+    total = Metrics()
+    for span_start, span_end in spans:
+        part = _summed(days, span_start, span_end)
+        if condition.data == "corrected" and span_start == span_end:
+            share_c = maturity.share(target.ad_account_id, span_start, "conversions")
+            share_r = maturity.share(target.ad_account_id, span_start, "revenue")
+            part = replace(
+                part, conversions=part.conversions / share_c, revenue=part.revenue / share_r
+            )
+        total = total + part
+    if condition.data == "settled":
+        length = (spans[-1][1] - start).days + 1
+    return CONDITION_METRICS[name].compute(total, target, length)
 
 
 def _judge(
-    condition: Condition, target: Target, days: Mapping[dt.date, Metrics], as_of: dt.date,
-    values: dict[str, str],
+    condition: Condition, target: Target, days: Mapping[Any, Metrics], as_of: dt.date,
+    values: dict[str, str] | None, maturity: Maturity | None = None,
 ) -> bool:  # fmt: skip
-    current = _metric(condition.metric, condition.window, target, days, as_of)
+    """Is the condition true for the target? `values`, when given, collects the evidence
+    (left out on the first judgement of every target: most match nothing)."""
+    current = _metric(condition.metric, condition.window, target, days, as_of,
+                      condition=condition, maturity=maturity)  # fmt: skip
     label = f"{condition.metric}:{condition.window}"
-    values[label] = str(current)
+    if condition.data != "as_reported":
+        label = f"{label}:{condition.data}"
+    if values is not None:
+        values[label] = str(current)
     if current is None:
         return False  # no value (e.g. CPA without conversions) proves nothing
     if condition.compare_to_previous:
-        before = _metric(condition.metric, condition.window, target, days, as_of, previous=True)
-        values[f"{label}:previous"] = str(before)
+        before = _metric(
+            condition.metric, condition.window, target, days, as_of, previous=True,
+            condition=condition, maturity=maturity,
+        )  # fmt: skip
+        if values is not None:
+            values[f"{label}:previous"] = str(before)
         if not before:
             return False
         left: Decimal | int = (Decimal(current) - Decimal(before)) * 100 / Decimal(before)
-        values[f"{label}:change_pct"] = str(left)
+        if values is not None:
+            values[f"{label}:change_pct"] = str(left)
         right: Decimal | int | None = condition.value
     elif condition.other_metric is not None:
-        other = _metric(condition.other_metric, condition.window, target, days, as_of)
-        values[f"{condition.other_metric}:{condition.window}"] = str(other)
+        other = _metric(condition.other_metric, condition.window, target, days, as_of,
+                        condition=condition, maturity=maturity)  # fmt: skip
+        if values is not None:
+            values[f"{condition.other_metric}:{condition.window}"] = str(other)
         if other is None:
             return False
         left, right = current, Decimal(other) * condition.multiplier
@@ -174,9 +258,7 @@ def _judge(
     return COMPARE[condition.operator](Decimal(left), Decimal(right))  # type: ignore[arg-type]
 
 
-def _enough_data(
-    minimum: MinimumData | None, days: Mapping[dt.date, Metrics], as_of: dt.date
-) -> bool:
+def _enough_data(minimum: MinimumData | None, days: Mapping[Any, Metrics], as_of: dt.date) -> bool:
     if minimum is None:
         return True
     total = _summed(days, *window_period(minimum.window, as_of))
@@ -191,10 +273,11 @@ def _enough_data(
 def evaluate_target(
     definition: RuleDefinition,
     target: Target,
-    days: Mapping[dt.date, Metrics],
+    days: Mapping[Any, Metrics],
     as_of: dt.date,
     *,
     local_hour: int | None = None,
+    maturity: Maturity | None = None,
 ) -> dict[str, str] | None:
     """The values that made the rule's conditions true for `target`, or None.
 
@@ -205,20 +288,23 @@ def evaluate_target(
         return None
     if not _enough_data(definition.conditions.minimum_data, days, as_of):
         return None
-    values: dict[str, str] = {}
 
-    def group(op: str, items: list[Any]) -> bool:
+    def group(op: str, items: list[Any], values: dict[str, str] | None) -> bool:
         # Every condition is judged (no short circuit) so the evidence is complete.
         results = [
-            group(item.operator, item.items)
+            group(item.operator, item.items, values)
             if isinstance(item, ConditionGroup)
-            else _judge(item, target, days, as_of, values)
+            else _judge(item, target, days, as_of, values, maturity)
             for item in items
         ]
         return all(results) if op == "and" else any(results)
 
-    matched = group(definition.conditions.operator, definition.conditions.items)
-    return values if matched else None
+    conditions = definition.conditions
+    if not group(conditions.operator, conditions.items, None):
+        return None
+    values: dict[str, str] = {}
+    group(conditions.operator, conditions.items, values)
+    return values
 
 
 # --- Planning --------------------------------------------------------------------------------
@@ -231,6 +317,7 @@ def plan_pass(
     now: dt.datetime,
     last_acted: Mapping[int, dt.datetime],
     local_hour: int | None = None,
+    maturity: Maturity | None = None,
 ) -> PassPlan:
     """Judge every target and plan its action chain under the rule's guardrails."""
     guardrails = definition.guardrails
@@ -239,7 +326,9 @@ def plan_pass(
     plans: list[TargetPlan] = []
     for target in targets:
         days = daily_values.get(target.campaign_id, {})
-        values = evaluate_target(definition, target, days, as_of, local_hour=local_hour)
+        values = evaluate_target(
+            definition, target, days, as_of, local_hour=local_hour, maturity=maturity
+        )
         if values is None:
             continue
         steps: list[PlannedStep] = []

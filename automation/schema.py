@@ -50,6 +50,12 @@ class Condition(_Strict):
     other_metric: str | None = None
     multiplier: Decimal = Field(default=Decimal(1), gt=0, le=1000)
     compare_to_previous: bool = False
+    # Late data (platforms restate recent days): "as_reported" judges what the platform
+    # says now; "settled" leaves out days that ended less than `settled_after_hours` ago;
+    # "corrected" divides each recent day's conversions and revenue by the share of them
+    # the account usually has reported at that day's age (`automation.maturity`).
+    data: Literal["as_reported", "settled", "corrected"] = "as_reported"
+    settled_after_hours: int = Field(default=24, ge=1, le=168)
 
     @field_validator("metric", "other_metric")
     @classmethod

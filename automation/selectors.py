@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    FilteredRelation,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
-from automation.engine import Target
+from automation.engine import Span, Target, WindowSums, needed_spans
 from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
-from automation.schema import Scope
+from automation.prefilter import prefilter
+from automation.schema import RuleDefinition, Scope
 from campaigns.models import (
     Ad,
     AdGroup,
@@ -66,29 +81,25 @@ def list_pending_approvals(organization: Organization) -> QuerySet[RuleAction]:
     return list_rule_actions(organization, status=ActionStatus.AWAITING_APPROVAL)
 
 
-def scoped_campaigns(organization: Organization, scope: Scope) -> QuerySet[Campaign]:
-    campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
+def scope_filter(scope: Scope) -> Q:
+    """The scope as a condition on campaigns (empty: every campaign)."""
     include, exclude = scope.include, scope.exclude
+    condition = Q()
     if include.platforms:
-        campaigns = campaigns.filter(ad_account__platform__in=include.platforms)
+        condition &= Q(ad_account__platform__in=include.platforms)
     if include.ad_account_ids:
-        campaigns = campaigns.filter(ad_account_id__in=include.ad_account_ids)
+        condition &= Q(ad_account_id__in=include.ad_account_ids)
     if include.campaign_ids:
-        campaigns = campaigns.filter(pk__in=include.campaign_ids)
+        condition &= Q(pk__in=include.campaign_ids)
     # Ad-group and ad scopes judge the campaigns that hold them; ad-level actions then act
     # only on the ad groups and ads the scope names (`scoped_ad_groups`, `scoped_ads`).
+    # The caller filters campaigns by organization, so foreign ids here select nothing.
     if include.ad_group_ids:
-        campaigns = campaigns.filter(
-            pk__in=AdGroup.objects.filter(
-                organization=organization, pk__in=include.ad_group_ids
-            ).values("campaign_id")
+        condition &= Q(
+            pk__in=AdGroup.objects.filter(pk__in=include.ad_group_ids).values("campaign_id")
         )
     if include.ad_ids:
-        campaigns = campaigns.filter(
-            pk__in=Ad.objects.filter(organization=organization, pk__in=include.ad_ids).values(
-                "campaign_id"
-            )
-        )
+        condition &= Q(pk__in=Ad.objects.filter(pk__in=include.ad_ids).values("campaign_id"))
     excluded = Q()
     if exclude.platforms:
         excluded |= Q(ad_account__platform__in=exclude.platforms)
@@ -97,8 +108,14 @@ def scoped_campaigns(organization: Organization, scope: Scope) -> QuerySet[Campa
     if exclude.campaign_ids:
         excluded |= Q(pk__in=exclude.campaign_ids)
     if excluded:
-        campaigns = campaigns.exclude(excluded)
-    return campaigns
+        condition &= ~excluded
+    return condition
+
+
+def scoped_campaigns(organization: Organization, scope: Scope) -> QuerySet[Campaign]:
+    campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
+    condition = scope_filter(scope)
+    return campaigns.filter(condition) if condition else campaigns
 
 
 def list_targets(organization: Organization, scope: Scope) -> list[Target]:
@@ -152,6 +169,168 @@ def campaign_day_metrics(
     return dict(values)
 
 
+def campaign_window_sums(
+    organization: Organization,
+    *,
+    scope: Scope,
+    spans: list[Span],
+    having: tuple[Q, dict[str, Any]] | None = None,
+) -> dict[int, WindowSums]:
+    """Each in-scope campaign's measures summed over each span, one query and one row per
+    campaign (conditional sums), whatever the number of days. Same units as
+    `campaign_day_metrics`, whose day-by-day values summed in Python give the same sums.
+
+    `having` (from `automation.prefilter`) keeps only the campaigns that may match."""
+    if not spans:
+        return {}
+    fields: tuple[str, ...] = ("pk", "daily_budget")
+    rows: QuerySet[Campaign, dict[str, Any]] = (
+        _with_sums(scoped_campaigns(organization, scope), spans)
+        .values(*fields)
+        .annotate(**_sums(spans))
+        .order_by()
+    )
+    if having is not None:
+        condition, compared = having
+        rows = rows.annotate(**compared).filter(condition)
+    return {row["pk"]: _window_sums(row, spans) for row in rows}
+
+
+def _with_sums(campaigns: QuerySet[Campaign], spans: list[Span]) -> QuerySet[Campaign]:
+    # From the campaigns, left-joined to their rollup rows of the days needed (the join
+    # condition, not a WHERE, restricts the days): a campaign without data still gets a
+    # row of zero sums, so the prefilter judges it as the engine would.
+    first, last = min(start for start, _ in spans), max(end for _, end in spans)
+    return campaigns.annotate(
+        days=FilteredRelation(
+            "campaign_daily_metrics", condition=Q(campaign_daily_metrics__date__range=(first, last))
+        )
+    )
+
+
+def _sums(spans: list[Span]) -> dict[str, Sum]:
+    sums: dict[str, Sum] = {}
+    for index, (start, end) in enumerate(spans):
+        within = Q(days__date__range=(start, end))
+        for measure, column in _MEASURES:
+            sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
+    return sums
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What one rule of a batch judges: its campaigns that may match, their sums, and how
+    many campaigns its scope holds."""
+
+    targets: list[Target]
+    values: dict[int, WindowSums]
+    in_scope: int
+
+
+def rule_candidates(
+    organization: Organization, *, definitions: list[RuleDefinition], as_of: dt.date
+) -> list[Candidates]:
+    """For several rules of one organization at once, two queries in all: each rule's
+    campaigns that may match (its scope and SQL prefilter, as flags) with their targets'
+    values and span sums, and each rule's number of campaigns in scope. Rules with
+    late-data conditions are not batched (their spans depend on the learned curves)."""
+    spans = sorted({span for d in definitions for span in needed_spans(d, as_of)})
+    scopes = [scope_filter(definition.scope) for definition in definitions]
+    campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
+    counted = campaigns.aggregate(
+        **{f"n{i}": Count("pk", filter=scope) if scope else Count("pk")
+           for i, scope in enumerate(scopes)}
+    )  # fmt: skip
+    if not all(scopes):
+        union = Q()  # a rule over every campaign
+    else:
+        union = Q()
+        for scope in scopes:
+            union |= scope
+    base = campaigns.filter(union) if union else campaigns
+    compared: dict[str, Any] = {}
+    flags: dict[str, Any] = {}
+    for i, definition in enumerate(definitions):
+        condition = scopes[i]
+        having = prefilter(definition, as_of, spans, prefix=f"r{i}_")
+        if having is not None:
+            compared.update(having[1])
+            condition = condition & having[0] if condition else having[0]
+        flags[f"m{i}"] = (
+            Case(
+                When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+            if condition
+            else Value(True, output_field=BooleanField())
+        )
+    may_match = Q()
+    for name in flags:
+        may_match |= Q(**{name: True})
+    fields = ("pk", "name", "ad_account_id", "ad_account__platform", "status", "daily_budget",
+              "bid_amount", "bid_strategy")  # fmt: skip
+    rows = (
+        _with_sums(base, spans).values(*fields).annotate(**_sums(spans)).order_by("pk")
+        .annotate(**compared).annotate(**flags).filter(may_match)
+    )  # fmt: skip
+    found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
+    for row in rows:
+        target = Target(
+            campaign_id=row["pk"], name=row["name"], ad_account_id=row["ad_account_id"],
+            platform=row["ad_account__platform"], status=row["status"],
+            daily_budget=row["daily_budget"], bid_amount=row["bid_amount"],
+            bid_strategy=row["bid_strategy"],
+        )  # fmt: skip
+        windows = _window_sums(row, spans)
+        for i, candidates in enumerate(found):
+            if row[f"m{i}"]:
+                candidates.targets.append(target)
+                candidates.values[target.campaign_id] = windows
+    return found
+
+
+def _window_sums(row: dict[str, Any], spans: list[Span]) -> WindowSums:
+    windows = WindowSums()
+    for index, span in enumerate(spans):
+        windows[span] = Metrics(
+            impressions=row[f"s{index}_impressions"] or 0,
+            clicks=row[f"s{index}_clicks"] or 0,
+            spend=_amount(row[f"s{index}_spend"], "spend"),
+            conversions=_amount(row[f"s{index}_conversions"], "conversions"),
+            revenue=_amount(row[f"s{index}_revenue"], "revenue"),
+            reach=row[f"s{index}_reach"] or 0,
+        )
+    return windows
+
+
+def _amount(value: Decimal | None, measure: str) -> Decimal:
+    # SQLite sums decimals as floats; back to the columns' scale, as PostgreSQL keeps it.
+    if value is None:
+        return Decimal(0)
+    return value.quantize(_SCALES[measure])
+
+
+_MEASURES = (
+    ("impressions", "impressions"),
+    ("clicks", "clicks"),
+    ("spend", "spend"),
+    ("conversions", "conversions"),
+    ("revenue", "conversion_value"),
+    ("reach", "reach"),
+)
+
+
+def _decimal_places(column: str) -> int:
+    field = CampaignDailyMetric._meta.get_field(column)
+    assert isinstance(field, DecimalField)
+    return field.decimal_places
+
+
+_SCALES = {
+    measure: Decimal(1).scaleb(-_decimal_places(column))
+    for measure, column in _MEASURES if measure in ("spend", "conversions", "revenue")
+}  # fmt: skip
+
+
 def last_acted_at(
     organization: Organization, *, rule: AutomationRule, since: dt.datetime
 ) -> dict[int, dt.datetime]:
@@ -167,6 +346,28 @@ def last_acted_at(
         if finished_at and (campaign_id not in latest or finished_at > latest[campaign_id]):
             latest[campaign_id] = finished_at
     return latest
+
+
+def last_acted_by_rule(
+    organization: Organization, *, rules: dict[int, dt.datetime]
+) -> dict[int, dict[int, dt.datetime]]:
+    """`last_acted_at` for several rules (rule id -> since), one query."""
+    latest: dict[int, dict[int, dt.datetime]] = defaultdict(dict)
+    if not rules:
+        return {}
+    rows = RuleAction.objects.filter(
+        organization=organization,
+        rule_id__in=list(rules),
+        status__in=(ActionStatus.APPLIED, ActionStatus.DRY_RUN),
+        finished_at__gte=min(rules.values()),
+    ).values_list("rule_id", "campaign_id", "finished_at")
+    for rule_id, campaign_id, finished_at in rows:
+        if finished_at is None or finished_at < rules[rule_id]:
+            continue
+        known = latest[rule_id].get(campaign_id)
+        if known is None or finished_at > known:
+            latest[rule_id][campaign_id] = finished_at
+    return dict(latest)
 
 
 def latest_executions(organization: Organization) -> dict[int, RuleExecution]:

@@ -113,6 +113,8 @@ class RuleViewSet(
                 "actions": len(result.applied),
                 "spend_affected": str(result.spend_affected),
                 "firings": FiringSerializer(result.firings, many=True).data,
+                # Rules with late-data conditions: how settled each account's last days are.
+                "settledness": result.settledness,
             }
         )
 

@@ -10,6 +10,7 @@ from automation.services.execution import (
     reject_rule_action,
     rule_definition,
     run_rule,
+    run_rules,
 )
 from automation.services.notify import RuleEvent, notify_rule_event
 from automation.services.rules import create_rule, delete_rule, set_rule_enabled, update_rule
@@ -28,6 +29,7 @@ __all__ = [
     "reject_rule_action",
     "rule_definition",
     "run_rule",
+    "run_rules",
     "set_rule_enabled",
     "update_rule",
 ]

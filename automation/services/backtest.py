@@ -21,7 +21,13 @@ from django.utils import timezone
 from adplatform.models import Organization
 from analytics.metrics import Metrics
 from automation import selectors
-from automation.engine import DailyValues, apply_outcome, lookback_start, plan_pass
+from automation.engine import (
+    apply_outcome,
+    lookback_start,
+    plan_pass,
+    uses_late_data,
+)
+from automation.maturity import Curve, Maturity, learn_curves, settledness
 from automation.registry import ACTIONS
 from automation.schema import RuleDefinition
 from campaigns.selectors import daily_metrics_as_known_at
@@ -49,6 +55,9 @@ class BacktestResult:
     end: dt.date
     targets: int
     firings: list[Firing] = field(default_factory=list)
+    # For rules with late-data conditions: how settled each account's last judged day
+    # and the day before are now, by the account's learned curve.
+    settledness: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def applied(self) -> list[Firing]:
@@ -72,7 +81,7 @@ def _known_values(
     at: dt.datetime,
     start: dt.date,
     end: dt.date,
-) -> DailyValues:
+) -> selectors.DailyValues:
     values: dict[int, dict[dt.date, Metrics]] = defaultdict(dict)
     for row in daily_metrics_as_known_at(organization, at=at, start=start, end=end):
         if row.campaign_id not in campaign_ids:
@@ -83,6 +92,16 @@ def _known_values(
             conversions=row.conversions, revenue=row.conversion_value,
         )  # fmt: skip
     return values
+
+
+def _maturity_at(
+    organization: Organization, curves: dict[int, Curve], at: dt.datetime,
+    known_at: dt.datetime | None = None,
+) -> Maturity:  # fmt: skip
+    """The clock of a tick: young days are left out as at `at`; corrections go by the age
+    the values had when known (`at` for values as known then, today for stored ones)."""
+    return Maturity(now=at, time_zone=organization.time_zone or "UTC", curves=curves,
+                    known_at=known_at)  # fmt: skip
 
 
 def backtest_rule(
@@ -104,6 +123,16 @@ def backtest_rule(
         organization, scope=definition.scope, start=first, end=end
     )  # fmt: skip
     state = {target.campaign_id: target for target in targets}
+    # Late-data conditions judge each tick as a live run would at that moment. Corrections
+    # apply to values as they were known then; today's stored values are settled already.
+    late = uses_late_data(definition)
+    accounts = {target.ad_account_id for target in targets}
+    today = timezone.now()
+    curves = learn_curves(organization, ad_account_ids=accounts, now=today) if late else {}
+    if late:
+        result.settledness = settledness(
+            _maturity_at(organization, curves, today), accounts, [end, end - dt.timedelta(days=1)]
+        )
     last_acted: dict[int, dt.datetime] = {}
     day = start
     while day <= end:
@@ -114,6 +143,9 @@ def backtest_rule(
         plan = plan_pass(
             definition, targets=list(state.values()), daily_values=values, as_of=day,
             now=tick, last_acted=last_acted,
+            maturity=_maturity_at(organization, curves, tick, None if as_known else today)
+            if late
+            else None,
         )  # fmt: skip
         for target_plan in plan.plans:
             target = target_plan.target

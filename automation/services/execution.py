@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from adplatform.metrics import RULE_EVALUATION_SECONDS
@@ -29,11 +30,15 @@ from automation.engine import (
     PlannedStep,
     StepContext,
     Target,
+    TargetPlan,
     evaluate_target,
     lookback_start,
+    needed_spans,
     plan_pass,
     skip_outcome,
+    uses_late_data,
 )
+from automation.maturity import Maturity, maturity_for
 from automation.models import (
     FINAL_ACTION_STATUSES,
     FREQUENCY_SECONDS,
@@ -44,11 +49,24 @@ from automation.models import (
     RuleAction,
     RuleExecution,
 )
+from automation.prefilter import prefilter
 from automation.registry import ACTIONS, ActionSkipped
-from automation.schema import RuleDefinition, Scope, ScopeFilter, parse_rule_definition
+from automation.schema import (
+    RuleDefinition,
+    RuleDefinitionError,
+    Scope,
+    ScopeFilter,
+    parse_rule_definition,
+)
 from automation.services.notify import RuleEvent, notify_rule_event
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
-from campaigns.services import Actor, CampaignChangeError, request_campaign_change
+from campaigns.services import (
+    Actor,
+    CampaignChangeError,
+    ChangeRequest,
+    record_dry_run_changes,
+    request_campaign_change,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,37 +120,158 @@ def run_rule(
     try:
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
-        values = selectors.campaign_day_metrics(
-            organization, scope=definition.scope, start=lookback_start(definition, as_of), end=as_of
+        maturity = _maturity(organization, definition, targets, now)
+        spans = needed_spans(definition, as_of, maturity)
+        having = prefilter(definition, as_of, spans)
+        values = selectors.campaign_window_sums(
+            organization, scope=definition.scope, spans=spans, having=having
         )
+        evaluated = len(targets)
+        if having is not None:
+            # The database judged the rest: none of them can match.
+            targets = [target for target in targets if target.campaign_id in values]
         since = now - dt.timedelta(hours=definition.guardrails.cooldown_hours)
         plan = plan_pass(
             definition, targets=targets, daily_values=values, as_of=as_of, now=now,
             last_acted=selectors.last_acted_at(organization, rule=rule, since=since),
-            local_hour=local_now(organization, now).hour,
+            local_hour=local_now(organization, now).hour, maturity=maturity,
         )  # fmt: skip
-        execution.targets_evaluated = plan.targets_evaluated
+        execution.targets_evaluated = evaluated
         _carry_out(rule, execution, plan.plans, counts)
-        if counts.failed and not counts.applied:
-            execution.status = ExecutionStatus.FAILED
-        elif counts.failed:
-            execution.status = ExecutionStatus.PARTIAL
-        else:
-            execution.status = ExecutionStatus.SUCCEEDED
+        _settle(execution, counts)
     except Exception as exc:  # any error counts towards the circuit breaker
-        logger.exception("rule execution failed", extra={"rule_id": rule.pk})
+        _settle(execution, counts, error=exc)
+    execution.save()
+    RULE_EVALUATION_SECONDS.observe(time.monotonic() - clock)
+    _record_outcome(rule, execution)
+    return execution
+
+
+def _settle(execution: RuleExecution, counts: _Counts, *, error: Exception | None = None) -> None:
+    """The execution's status and counts once its pass is over (not saved)."""
+    if error is not None:
+        logger.error("rule execution failed", exc_info=error, extra={"rule_id": execution.rule_id})
         execution.status = ExecutionStatus.FAILED
-        execution.error = str(exc)[:2000]
+        execution.error = str(error)[:2000]
+    elif counts.failed and not counts.applied:
+        execution.status = ExecutionStatus.FAILED
+    elif counts.failed:
+        execution.status = ExecutionStatus.PARTIAL
+    else:
+        execution.status = ExecutionStatus.SUCCEEDED
     execution.targets_matched = counts.matched
     execution.actions_proposed = counts.proposed
     execution.actions_applied = counts.applied
     execution.actions_failed = counts.failed
     execution.actions_skipped = counts.skipped
     execution.finished_at = timezone.now()
-    execution.save()
-    RULE_EVALUATION_SECONDS.observe(time.monotonic() - clock)
-    _record_outcome(rule, execution)
-    return execution
+
+
+_EXECUTION_FIELDS = [
+    "status", "error", "targets_evaluated", "targets_matched", "actions_proposed",
+    "actions_applied", "actions_failed", "actions_skipped", "finished_at",
+]  # fmt: skip
+
+
+def run_rules(
+    *,
+    rule_ids: list[int],
+    trigger: str = ExecutionTrigger.SCHEDULE,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[RuleExecution]:
+    """A full pass: evaluate many rules, organization by organization, each organization's
+    rules judged in one read (`selectors.rule_candidates`). What each rule does, and how
+    it is recorded, is what `run_rule` does for it; rules with late-data conditions or an
+    invalid definition take `run_rule` itself."""
+    now = now or timezone.now()
+    by_organization: dict[int, list[AutomationRule]] = defaultdict(list)
+    for rule in AutomationRule.objects.select_related("organization").filter(pk__in=rule_ids):
+        by_organization[rule.organization_id].append(rule)
+    executions: list[RuleExecution] = []
+    for rules in by_organization.values():
+        executions += _run_organization_rules(rules, trigger=trigger, as_of=as_of, now=now)
+    return executions
+
+
+def _run_organization_rules(
+    rules: list[AutomationRule], *, trigger: str, as_of: dt.date | None, now: dt.datetime
+) -> list[RuleExecution]:
+    organization = rules[0].organization
+    as_of = as_of or local_today(organization, now)
+    batch: list[tuple[AutomationRule, RuleDefinition]] = []
+    executions: list[RuleExecution] = []
+    for rule in sorted(rules, key=lambda r: r.pk):
+        try:
+            definition = rule_definition(rule)
+        except RuleDefinitionError:
+            definition = None
+        if definition is None or uses_late_data(definition):
+            executions.append(run_rule(rule_id=rule.pk, trigger=trigger, as_of=as_of, now=now))
+        else:
+            batch.append((rule, definition))
+    if not batch:
+        return executions
+    started = RuleExecution.objects.bulk_create(
+        RuleExecution(organization=organization, rule=rule, trigger=trigger, as_of=as_of,
+                      is_dry_run=rule.is_dry_run, started_at=now)
+        for rule, _ in batch
+    )  # fmt: skip
+    try:
+        candidates = selectors.rule_candidates(
+            organization, definitions=[definition for _, definition in batch], as_of=as_of
+        )
+        acted = selectors.last_acted_by_rule(
+            organization, rules={rule.pk: now - dt.timedelta(hours=d.guardrails.cooldown_hours)
+                                 for rule, d in batch},
+        )  # fmt: skip
+    except Exception as exc:  # the shared read failed: every rule of the batch failed
+        for execution in started:
+            _settle(execution, _Counts(), error=exc)
+        candidates, acted = [], {}
+    hour = local_now(organization, now).hour
+    for index, ((rule, definition), execution) in enumerate(zip(batch, started, strict=True)):
+        if not candidates:
+            continue
+        counts = _Counts()
+        try:
+            found = candidates[index]
+            plan = plan_pass(
+                definition, targets=found.targets, daily_values=found.values, as_of=as_of,
+                now=now, last_acted=acted.get(rule.pk, {}), local_hour=hour,
+            )  # fmt: skip
+            execution.targets_evaluated = found.in_scope
+            _carry_out(rule, execution, plan.plans, counts)
+            _settle(execution, counts)
+        except Exception as exc:  # any error counts towards the circuit breaker
+            _settle(execution, counts, error=exc)
+    for execution in started:
+        # One UPDATE per rule: Django's bulk_update (a CASE per field and row) costs more
+        # to build than these few statements cost to run.
+        execution.save(update_fields=_EXECUTION_FIELDS)
+    failed = [e for e in started if e.status == ExecutionStatus.FAILED]
+    AutomationRule.objects.filter(
+        pk__in=[e.rule_id for e in started if e.status != ExecutionStatus.FAILED]
+    ).update(consecutive_failures=0, last_run_at=now)
+    for (rule, _), execution in zip(batch, started, strict=True):
+        if execution in failed:
+            _record_outcome(rule, execution)
+    return executions + started
+
+
+def _maturity(
+    organization: Organization, definition: RuleDefinition, targets: list[Target], now: dt.datetime
+) -> Maturity | None:
+    """What the rule's late-data conditions need: the clock alone to drop young days, the
+    learned curves of the accounts in scope (three queries) to correct them."""
+    mode = uses_late_data(definition)
+    if not mode:
+        return None
+    if mode == "settled":
+        return Maturity(now=now, time_zone=organization.time_zone or "UTC")
+    return maturity_for(
+        organization, ad_account_ids={target.ad_account_id for target in targets}, now=now
+    )
 
 
 def _record_outcome(rule: AutomationRule, execution: RuleExecution) -> None:
@@ -154,48 +293,76 @@ def _record_outcome(rule: AutomationRule, execution: RuleExecution) -> None:
         )  # fmt: skip
 
 
+@dataclass
+class _Chain:
+    """One matched target's action chain as the run walks it step by step."""
+
+    plan: TargetPlan
+    campaign: Campaign
+    stopped: bool = False
+
+
 def _carry_out(
-    rule: AutomationRule, execution: RuleExecution, plans: list[Any], counts: _Counts
+    rule: AutomationRule, execution: RuleExecution, plans: list[TargetPlan], counts: _Counts
 ) -> None:
+    """Claim and carry out the planned steps, all targets' step 0 first, then step 1, ...
+
+    Each wave claims its steps with one INSERT ... ON CONFLICT DO NOTHING before acting,
+    so the number of bookkeeping queries depends on the length of the action chain, not
+    on the number of targets; only live platform calls are made one target at a time.
+    """
     campaigns = Campaign.objects.select_related("ad_account").in_bulk(
         [plan.target.campaign_id for plan in plans]
     )
+    chains = [_Chain(plan, campaigns[plan.target.campaign_id]) for plan in plans]
+    counts.matched += len(chains)
+    skips: list[RuleAction] = []
     proposals = 0
-    for plan in plans:
-        counts.matched += 1
-        campaign = campaigns[plan.target.campaign_id]
-        for step in plan.steps:
-            key = action_key(rule, campaign.pk, execution.as_of, step.step)
+    for position in range(max((len(plan.steps) for plan in plans), default=0)):
+        wave: list[tuple[_Chain, PlannedStep]] = []
+        for chain in chains:
+            if chain.stopped or position >= len(chain.plan.steps):
+                continue
+            step = chain.plan.steps[position]
             if step.outcome.is_skipped:
                 counts.skipped += 1
                 if step.outcome.verdict.get("check"):
-                    _record_skip(rule, execution, campaign, step, plan.values, key)
-                if step.stop_on_failure:
-                    break
+                    skips.append(_skip_row(rule, execution, chain, step))
+                chain.stopped = step.stop_on_failure
                 continue
-            action, created = _claim(rule, execution, campaign, step, plan.values, key)
+            wave.append((chain, step))
+        claims = _claim_all(rule, execution, wave)
+        to_act: list[tuple[_Chain, PlannedStep, RuleAction]] = []
+        for chain, step in wave:
+            action, created = claims[
+                action_key(rule, chain.campaign.pk, execution.as_of, step.step)
+            ]
             if not created and action.status in FINAL_ACTION_STATUSES | {
                 ActionStatus.AWAITING_APPROVAL
             }:
                 counts.skipped += 1  # done in an earlier pass over this window
                 if action.status == ActionStatus.FAILED and step.stop_on_failure:
-                    break
+                    chain.stopped = True
                 continue
-            if rule.requires_approval:
-                action.status = ActionStatus.AWAITING_APPROVAL
-                action.save(update_fields=["status"])
-                counts.proposed += 1
-                proposals += 1
-                continue
-            status = perform_action(
-                rule=rule, action=action, campaign=campaign, step=step, now=execution.started_at
+            to_act.append((chain, step, action))
+        if not to_act:
+            continue
+        if rule.requires_approval:
+            RuleAction.objects.filter(pk__in=[action.pk for _, _, action in to_act]).update(
+                status=ActionStatus.AWAITING_APPROVAL
             )
+            counts.proposed += len(to_act)
+            proposals += len(to_act)
+            continue
+        statuses = _perform_wave(rule, to_act, now=execution.started_at)
+        for (chain, step, _), status in zip(to_act, statuses, strict=True):
             if status in (ActionStatus.APPLIED, ActionStatus.DRY_RUN):
                 counts.applied += 1
             elif status == ActionStatus.FAILED:
                 counts.failed += 1
-                if step.stop_on_failure:
-                    break
+                chain.stopped = step.stop_on_failure
+    if skips:
+        _record_skips(skips)
     if proposals:
         notify_rule_event(
             rule.organization, RuleEvent.APPROVAL_REQUESTED,
@@ -204,38 +371,155 @@ def _carry_out(
         )  # fmt: skip
 
 
-def _claim(
-    rule: AutomationRule, execution: RuleExecution, campaign: Campaign, step: PlannedStep,
-    values: dict[str, str], key: str,
-) -> tuple[RuleAction, bool]:  # fmt: skip
-    try:
-        with transaction.atomic():
-            return RuleAction.objects.create(
-                organization_id=rule.organization_id, rule=rule, execution=execution,
-                campaign=campaign, step=step.step, action_type=step.action_type,
-                params=step.outcome.params, trigger_values=values,
-                guardrail_verdict=step.outcome.verdict, idempotency_key=key,
-            ), True  # fmt: skip
-    except IntegrityError:
-        return RuleAction.objects.get(idempotency_key=key), False
+def _claim_all(
+    rule: AutomationRule, execution: RuleExecution, wave: list[tuple[_Chain, PlannedStep]]
+) -> dict[str, tuple[RuleAction, bool]]:
+    """Write the claim of every step in `wave` (unique key: rule, target, window, step);
+    returns each key's row and whether this execution wrote it. A key written by an
+    earlier or a concurrent pass keeps that pass's row: ON CONFLICT DO NOTHING, then one
+    read of all keys, where our own rows are the ones carrying this execution."""
+    if not wave:
+        return {}
+    rows = [
+        RuleAction(
+            organization_id=rule.organization_id, rule=rule, execution=execution,
+            campaign=chain.campaign, step=step.step, action_type=step.action_type,
+            params=step.outcome.params, trigger_values=chain.plan.values,
+            guardrail_verdict=step.outcome.verdict,
+            idempotency_key=action_key(rule, chain.campaign.pk, execution.as_of, step.step),
+        )
+        for chain, step in wave
+    ]  # fmt: skip
+    RuleAction.objects.bulk_create(rows, ignore_conflicts=True)
+    return {
+        action.idempotency_key: (action, action.execution_id == execution.pk)
+        for action in RuleAction.objects.filter(
+            idempotency_key__in=[row.idempotency_key for row in rows]
+        )
+    }
 
 
-def _record_skip(
-    rule: AutomationRule, execution: RuleExecution, campaign: Campaign, step: PlannedStep,
-    values: dict[str, str], key: str,
-) -> None:  # fmt: skip
-    # One row per target, step and window: a later pass may still act once the guardrail
-    # (e.g. a cooldown) allows, under the step's own key.
-    RuleAction.objects.update_or_create(
-        idempotency_key=f"{key}:skipped",
-        defaults={
-            "organization_id": rule.organization_id, "rule": rule, "execution": execution,
-            "campaign": campaign, "step": step.step, "action_type": step.action_type,
-            "params": step.outcome.params, "trigger_values": values,
-            "guardrail_verdict": step.outcome.verdict, "status": ActionStatus.SKIPPED,
-            "error": step.outcome.skip_reason, "finished_at": timezone.now(),
-        },
+def _skip_row(
+    rule: AutomationRule, execution: RuleExecution, chain: _Chain, step: PlannedStep
+) -> RuleAction:
+    return RuleAction(
+        organization_id=rule.organization_id, rule=rule, execution=execution,
+        campaign=chain.campaign, step=step.step, action_type=step.action_type,
+        params=step.outcome.params, trigger_values=chain.plan.values,
+        guardrail_verdict=step.outcome.verdict, status=ActionStatus.SKIPPED,
+        error=step.outcome.skip_reason, finished_at=timezone.now(),
+        idempotency_key=f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}:skipped",
     )  # fmt: skip
+
+
+def _record_skips(rows: list[RuleAction]) -> None:
+    # One row per target, step and window, upserted: a later pass may still act once the
+    # guardrail (e.g. a cooldown) allows, under the step's own key.
+    RuleAction.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["idempotency_key"],
+        update_fields=["execution", "params", "trigger_values", "guardrail_verdict", "status",
+                       "error", "finished_at"],
+    )  # fmt: skip
+
+
+def _perform_wave(
+    rule: AutomationRule,
+    to_act: list[tuple[_Chain, PlannedStep, RuleAction]],
+    *,
+    now: dt.datetime,
+) -> list[str]:
+    """Each claimed step's final status, in order. A dry run records campaign changes in
+    bulk; actions that choose their own targets at run time (`ActionDefinition.execute`,
+    e.g. rotate creatives) and every live call go through `perform_action` one by one."""
+
+    def one(chain: _Chain, step: PlannedStep, action: RuleAction) -> str:
+        return perform_action(rule=rule, action=action, campaign=chain.campaign, step=step, now=now)
+
+    if not rule.is_dry_run:
+        return [one(*item) for item in to_act]
+    in_bulk = [
+        index
+        for index, (_, step, _) in enumerate(to_act)
+        if step.action_type not in ACTIONS or ACTIONS[step.action_type].execute is None
+    ]
+    bulk = _dry_run_all(rule, [to_act[i] for i in in_bulk], now=now)
+    statuses = dict(zip(in_bulk, bulk, strict=True))
+    return [
+        statuses[index] if index in statuses else one(*item) for index, item in enumerate(to_act)
+    ]
+
+
+def _dry_run_all(
+    rule: AutomationRule,
+    to_act: list[tuple[_Chain, PlannedStep, RuleAction]],
+    *,
+    now: dt.datetime,
+) -> list[str]:
+    """`perform_action` for a dry-run rule, for a whole wave in a fixed number of queries:
+    the campaign changes are recorded (not applied) in bulk through campaigns.services, and
+    the claims are finished with one UPDATE per resulting status."""
+    requests = [
+        ChangeRequest(
+            campaign=chain.campaign, kind=str(step.outcome.kind), idempotency_key=action.idempotency_key,
+            params=_change_params(step.outcome.params), reason=_reason(rule, action),
+            expected_before=step.outcome.expected_before, guardrail_verdict=step.outcome.verdict,
+        )
+        for chain, step, action in to_act
+        if step.outcome.kind not in (None, "notify")
+    ]  # fmt: skip
+    answers = (
+        record_dry_run_changes(requests, actor=Actor.for_rule(rule.pk, rule.name))
+        if requests
+        else {}
+    )
+    statuses: list[str] = []
+    finished: dict[tuple[str, str], list[int]] = defaultdict(list)
+    stale_verdicts: list[CampaignChange] = []
+    for _, step, action in to_act:
+        status: str
+        answer = answers.get(action.idempotency_key)
+        if answer is None:  # a notification: nothing is sent in a dry run
+            status, error = ActionStatus.DRY_RUN, ""
+        elif isinstance(answer, CampaignChangeError):
+            status, error = ActionStatus.FAILED, str(answer)
+        else:
+            status, error = _status_of(answer)
+            if answer.guardrail_verdict != step.outcome.verdict:
+                answer.guardrail_verdict = step.outcome.verdict
+                stale_verdicts.append(answer)
+        statuses.append(status)
+        finished[(status, error[:2000])].append(action.pk)
+    if stale_verdicts:  # only for changes an earlier pass recorded
+        CampaignChange.objects.bulk_update(stale_verdicts, ["guardrail_verdict"])
+    # The claim links to the change recorded under its key (none for notifications or
+    # refused requests), read in the same UPDATE.
+    change = Subquery(
+        CampaignChange.objects.filter(
+            idempotency_key=Concat(Value(f"{rule.organization_id}:"), OuterRef("idempotency_key"))
+        ).values("pk")[:1]
+    )
+    for (status, error), ids in finished.items():
+        actions = RuleAction.objects.filter(pk__in=ids)
+        if status == ActionStatus.PENDING:  # another worker is applying it; leave it the claim
+            actions.update(change=change)
+        else:
+            actions.update(status=status, error=error, finished_at=now, change=change)
+    return statuses
+
+
+def _status_of(change: CampaignChange) -> tuple[str, str]:
+    """The claim's status for the change recorded under its key (as `perform_action`)."""
+    if change.status == ChangeStatus.APPLIED:
+        return ActionStatus.APPLIED, ""
+    if change.status == ChangeStatus.DRY_RUN:
+        return ActionStatus.DRY_RUN, ""
+    if change.status in (ChangeStatus.FAILED, ChangeStatus.CONFLICT):
+        return ActionStatus.FAILED, change.error or change.status
+    return ActionStatus.PENDING, ""
+
+
+def _reason(rule: AutomationRule, action: RuleAction) -> str:
+    return f"Rule {rule.name!r}: {action.trigger_values}"
 
 
 def _change_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -274,7 +558,7 @@ def perform_action(
         else:
             change = request_campaign_change(
                 campaign=campaign, kind=outcome.kind, actor=Actor.for_rule(rule.pk, rule.name),
-                params=_change_params(outcome.params), reason=f"Rule {rule.name!r}: {action.trigger_values}",
+                params=_change_params(outcome.params), reason=_reason(rule, action),
                 idempotency_key=action.idempotency_key, expected_before=outcome.expected_before,
                 dry_run=rule.is_dry_run,
             )  # fmt: skip
@@ -364,6 +648,7 @@ def approve_rule_action(
     matched = evaluate_target(
         definition, target, values.get(campaign.pk, {}), as_of,
         local_hour=local_now(organization, now).hour,
+        maturity=_maturity(organization, definition, [target], now),
     )  # fmt: skip
     if matched is None:
         _finish(action, ActionStatus.SKIPPED, error="The rule no longer matches this campaign.")

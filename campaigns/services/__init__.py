@@ -25,6 +25,7 @@ from campaigns.services.changes import (
     set_daily_budget,
     set_lifetime_budget,
 )
+from campaigns.services.dry_runs import ChangeRequest, record_dry_run_changes
 from campaigns.services.metrics import (
     DailyMetricRow,
     SegmentMetricRow,
@@ -40,6 +41,7 @@ from campaigns.services.sync import SyncOutcome, list_connections_due, sync_conn
 __all__ = [
     "Actor",
     "CampaignChangeError",
+    "ChangeRequest",
     "DailyMetricRow",
     "SegmentMetricRow",
     "SyncOutcome",
@@ -54,6 +56,7 @@ __all__ = [
     "list_connections_due",
     "pause_ad",
     "pause_campaign",
+    "record_dry_run_changes",
     "refresh_campaign_rollups",
     "register_rollup_hook",
     "report_sync_problem",

@@ -1,0 +1,86 @@
+"""Many dry-run changes at once, for callers that judge thousands of campaigns per pass.
+
+`record_dry_run_changes` does for each request what `request_campaign_change(dry_run=True)`
+does — the same validation, the same `CampaignChange` row (status dry_run, the snapshot
+before, the idempotency key scoped by organization) and the same answer for a key already used — in a fixed
+number of queries whatever the number of requests: one read of the keys already taken, one
+INSERT ... ON CONFLICT DO NOTHING of the rest, one read back. Nothing reaches a platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaigns.models import Campaign, CampaignChange, ChangeStatus
+from campaigns.services.changes import (
+    Actor,
+    CampaignChangeError,
+    _plain,
+    _snapshot,
+    validate_change,
+)
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """One change as `request_campaign_change` takes it; the key is required here."""
+
+    campaign: Campaign
+    kind: str
+    idempotency_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    expected_before: dict[str, Any] | None = None
+    guardrail_verdict: dict[str, Any] = field(default_factory=dict)
+
+
+def record_dry_run_changes(
+    requests: Sequence[ChangeRequest], *, actor: Actor
+) -> dict[str, CampaignChange | CampaignChangeError]:
+    """Record every request as a dry run; returns, by the caller's (unscoped) key, the
+    change — the first one for a key used before — or the validation error."""
+    scoped = {
+        request.idempotency_key: f"{request.campaign.organization_id}:{request.idempotency_key}"
+        for request in requests
+    }
+    existing = {
+        change.idempotency_key: change
+        for change in CampaignChange.objects.filter(idempotency_key__in=list(scoped.values()))
+    }
+    answers: dict[str, CampaignChange | CampaignChangeError] = {}
+    new: list[CampaignChange] = []
+    for request in requests:
+        key = scoped[request.idempotency_key]
+        if key in existing:
+            answers[request.idempotency_key] = existing[key]
+            continue
+        try:
+            validate_change(campaign=request.campaign, kind=request.kind, params=request.params)
+        except CampaignChangeError as exc:
+            answers[request.idempotency_key] = exc
+            continue
+        campaign = request.campaign
+        new.append(
+            CampaignChange(
+                organization_id=campaign.organization_id, ad_account_id=campaign.ad_account_id,
+                campaign=campaign, kind=request.kind,
+                params={name: _plain(value) for name, value in request.params.items()},
+                before=_snapshot(campaign), expected_before=request.expected_before,
+                actor_kind=actor.kind, actor_label=actor.label, actor_user_id=actor.user_id,
+                actor_api_key_id=actor.api_key_id, reason=request.reason, idempotency_key=key,
+                is_dry_run=True, status=ChangeStatus.DRY_RUN,
+                guardrail_verdict=request.guardrail_verdict,
+            )
+        )  # fmt: skip
+    if new:
+        # A key that raced us in between the read and this insert keeps its first change,
+        # as `request_campaign_change` would return it.
+        CampaignChange.objects.bulk_create(new, ignore_conflicts=True)
+        by_key = {scoped_key: caller_key for caller_key, scoped_key in scoped.items()}
+        for change in CampaignChange.objects.filter(
+            idempotency_key__in=[change.idempotency_key for change in new]
+        ):
+            answers[by_key[change.idempotency_key or ""]] = change
+    return answers
