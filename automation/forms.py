@@ -100,3 +100,29 @@ class RuleBuilderForm(forms.Form):
             "requires_approval": data["requires_approval"], "is_dry_run": data["is_dry_run"],
             **self.definition,
         }  # fmt: skip
+
+
+MAX_RULE_FILE_BYTES = 1_000_000
+
+
+class RuleImportForm(forms.Form):
+    """A rule file to import: uploaded, or pasted as YAML/JSON."""
+
+    file = forms.FileField(required=False, label="Rule file (YAML or JSON)")
+    text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}), label="…or paste it"
+    )
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (report only)")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is None and not (data.get("text") or "").strip():
+            raise forms.ValidationError("Choose a file or paste a rule file.")
+        if upload is not None and upload.size > MAX_RULE_FILE_BYTES:
+            self.add_error("file", "A rule file is at most 1 MB.")
+        return data
+
+    def content(self) -> str | bytes:
+        upload = self.cleaned_data.get("file")
+        return upload.read() if upload is not None else self.cleaned_data["text"]

@@ -7,9 +7,10 @@ from django.views.decorators.http import require_POST
 
 from adplatform.web import OrganizationRequest, organization_view
 from automation import selectors
-from automation.forms import RuleBuilderForm
+from automation.forms import RuleBuilderForm, RuleImportForm
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger
+from automation.rules_io import Format, dump_rule_file, load_rule_file, rule_file
 from automation.schema import RuleDefinitionError
 from automation.services import (
     ApprovalError,
@@ -20,6 +21,7 @@ from automation.services import (
     rule_definition,
     set_rule_enabled,
 )
+from automation.services.imports import import_rules
 from automation.tasks import evaluate_rule_task
 
 
@@ -47,6 +49,7 @@ def rule_list(request: OrganizationRequest) -> HttpResponse:
             "rules": [(rule, latest.get(rule.pk)) for rule in rules],
             "approvals": selectors.list_pending_approvals(request.organization)[:50],
             "templates": RULE_TEMPLATES,
+            "import_form": RuleImportForm(),
         },
     )
 
@@ -140,3 +143,33 @@ def approval_decide(request: OrganizationRequest, action_id: int) -> HttpRespons
     except ApprovalError:
         raise Http404("No such proposal.") from None
     return render(request, "automation/list.html#approval", {"proposal": decided})
+
+
+@organization_view()
+def rule_export(request: OrganizationRequest) -> HttpResponse:
+    """All of the organization's rules as a rule file download (YAML unless ?format=json)."""
+    fmt: Format = "json" if request.GET.get("format") == "json" else "yaml"
+    text = dump_rule_file(rule_file(selectors.list_rules(request.organization)), format=fmt)
+    content_type = "application/json" if fmt == "json" else "application/yaml"
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rules.{fmt}"'
+    return response
+
+
+@organization_view(write=True)
+@require_POST
+def rule_import(request: OrganizationRequest) -> HttpResponse:
+    """Import a rule file (upload or pasted text); errors and the outcome in place."""
+    form = RuleImportForm(request.POST, request.FILES)
+    result = None
+    if form.is_valid():
+        try:
+            result = import_rules(
+                request.organization, user=_user(request),
+                document=load_rule_file(form.content()), dry_run=form.cleaned_data["dry_run"],
+            )  # fmt: skip
+        except RuleDefinitionError as exc:
+            for path, messages in exc.errors.items():
+                for message in messages:
+                    form.add_error(None, f"{path}: {message}")
+    return render(request, "automation/list.html#import", {"import_form": form, "result": result})

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from automation.models import AutomationRule, RuleAction, RuleExecution
+from automation.models import AutomationRule, RuleAction, RuleExecution, RuleFrequency, RuleType
 from automation.schema import RuleDefinitionError, parse_rule_definition
 from automation.services.rules import DEFINITION_FIELDS
 
@@ -94,3 +94,67 @@ class RuleTemplateSerializer(serializers.Serializer[Any]):
     conditions = serializers.JSONField()
     actions = serializers.JSONField()
     guardrails = serializers.JSONField()
+
+
+# --- Rules as code ---------------------------------------------------------------------------
+class RuleFileEntrySerializer(serializers.Serializer[Any]):
+    """One rule of a rule file (for the schema; `automation.rules_io` validates)."""
+
+    name = serializers.CharField(max_length=200)
+    # Plain text here (the rule schema checks the choices) so the enums keep one name.
+    type = serializers.CharField(required=False, help_text=", ".join(RuleType.values))
+    description = serializers.CharField(required=False, allow_blank=True)
+    frequency = serializers.CharField(required=False, help_text=", ".join(RuleFrequency.values))
+    is_enabled = serializers.BooleanField(required=False)
+    requires_approval = serializers.BooleanField(required=False)
+    is_dry_run = serializers.BooleanField(required=False)
+    max_consecutive_failures = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    scope = serializers.JSONField(required=False)
+    conditions = serializers.JSONField()
+    actions = serializers.JSONField()
+    guardrails = serializers.JSONField(required=False)
+
+
+class RuleFileSerializer(serializers.Serializer[Any]):
+    """A rule file: `{"version": 1, "rules": [...]}`, in YAML or JSON."""
+
+    version = serializers.ChoiceField(choices=[1], default=1)
+    rules = RuleFileEntrySerializer(many=True)
+
+
+class RuleFileUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text="A rule file, YAML or JSON.")
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class RuleExportQuerySerializer(serializers.Serializer[Any]):
+    ids = serializers.CharField(
+        required=False, help_text="Comma-separated rule ids; all rules when absent."
+    )
+
+    def validate_ids(self, value: str) -> list[int]:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts or not all(part.isdigit() and len(part) < 19 for part in parts):
+            raise serializers.ValidationError("Give rule ids separated by commas.")
+        return sorted({int(part) for part in parts})
+
+
+class RuleImportQuerySerializer(serializers.Serializer[Any]):
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Validate and report; write nothing."
+    )
+
+
+class ImportedRuleSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    id = serializers.IntegerField(allow_null=True)
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+
+
+class RuleImportResultSerializer(serializers.Serializer[Any]):
+    dry_run = serializers.BooleanField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rules = ImportedRuleSerializer(many=True)

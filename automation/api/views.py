@@ -3,13 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from adplatform.api.schema import ErrorSerializer
 from adplatform.api.views import ScopedReadOnlyViewSet
 from adplatform.models import Organization
 from automation import selectors
@@ -18,11 +21,24 @@ from automation.api.serializers import (
     PreviewQuerySerializer,
     RuleActionSerializer,
     RuleExecutionSerializer,
+    RuleExportQuerySerializer,
+    RuleFileSerializer,
+    RuleFileUploadSerializer,
+    RuleImportQuerySerializer,
+    RuleImportResultSerializer,
     RuleSerializer,
     RuleTemplateSerializer,
 )
+from automation.api.yaml_io import (
+    YAML_MEDIA_TYPE,
+    RuleFileNegotiation,
+    YAMLParser,
+    YAMLRenderer,
+    YAMLTextParser,
+)
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger, RuleAction, RuleExecution
+from automation.rules_io import load_rule_file, parse_rule_file, rule_file
 from automation.schema import RuleDefinitionError
 from automation.services import (
     ApprovalError,
@@ -35,7 +51,10 @@ from automation.services import (
     set_rule_enabled,
     update_rule,
 )
+from automation.services.imports import import_rules
 from automation.tasks import evaluate_rule_task
+
+MAX_RULE_FILE_BYTES = 1_000_000
 
 
 def _user(request: Request) -> Any:
@@ -130,6 +149,94 @@ class RuleViewSet(
         rule = self.get_object()
         page = self.paginate_queryset(selectors.list_executions(self.organization, rule_id=rule.pk))
         return self.get_paginated_response(RuleExecutionSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            RuleExportQuerySerializer,
+            OpenApiParameter("format", str, enum=["json", "yaml"], description="Default: json."),
+        ],
+        responses={
+            (200, "application/json"): RuleFileSerializer,
+            (200, YAML_MEDIA_TYPE): RuleFileSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Bad or unknown rule ids, or an unknown format."
+            ),
+        },
+    )
+    @action(
+        detail=False, methods=["get"], renderer_classes=[JSONRenderer, YAMLRenderer],
+        content_negotiation_class=RuleFileNegotiation,
+    )  # fmt: skip
+    def export(self, request: Request) -> Response:
+        """The organization's rules (or the `ids` given) as a rule file to keep in git."""
+        query = RuleExportQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            self._errors_as_json(request)
+            raise ValidationError(query.errors)
+        rules = selectors.list_rules(self.organization)
+        ids = query.validated_data.get("ids")
+        if ids is not None:
+            rules = rules.filter(pk__in=ids)
+            if len(rules) != len(ids):
+                self._errors_as_json(request)
+                raise ValidationError({"ids": ["Unknown rule id(s) for this organization."]})
+        extension = "yaml" if request.accepted_renderer.format == "yaml" else "json"
+        return Response(
+            rule_file(rules),
+            headers={"Content-Disposition": f'attachment; filename="rules.{extension}"'},
+        )
+
+    @staticmethod
+    def _errors_as_json(request: Request) -> None:
+        # Errors keep the API's one JSON error shape whatever format was asked for.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = "application/json"
+
+    @extend_schema(
+        parameters=[RuleImportQuerySerializer],
+        request={
+            "application/json": RuleFileSerializer,
+            YAML_MEDIA_TYPE: RuleFileSerializer,
+            "multipart/form-data": RuleFileUploadSerializer,
+        },
+        responses=RuleImportResultSerializer,
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import", url_name="import",
+        parser_classes=[JSONParser, YAMLParser, YAMLTextParser, MultiPartParser],
+    )  # fmt: skip
+    def import_file(self, request: Request) -> Response:
+        """Create or update rules from a rule file (YAML or JSON body, or a `file` upload),
+        matched by name. All or nothing; `dry_run` reports without writing. Errors are
+        keyed by document path (`rules.0.conditions.items.0.metric`)."""
+        query = RuleImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        dry_run = query.validated_data["dry_run"]
+        try:
+            if request.content_type.startswith("multipart/"):
+                upload = RuleFileUploadSerializer(data=request.data)
+                upload.is_valid(raise_exception=True)
+                file = upload.validated_data["file"]
+                if file.size > MAX_RULE_FILE_BYTES:
+                    raise ValidationError({"file": ["A rule file is at most 1 MB."]})
+                document = load_rule_file(file.read())
+                dry_run = dry_run or upload.validated_data["dry_run"]
+            else:
+                document = parse_rule_file(request.data)
+            result = import_rules(
+                self.organization, user=_user(request), document=document, dry_run=dry_run
+            )
+        except RuleDefinitionError as exc:
+            raise ValidationError(exc.errors) from exc
+        return Response(
+            {
+                "dry_run": result.dry_run,
+                "created": result.count("created"),
+                "updated": result.count("updated"),
+                "unchanged": result.count("unchanged"),
+                "rules": [vars(rule) for rule in result.rules],
+            }
+        )
 
 
 class RuleExecutionViewSet(ScopedReadOnlyViewSet):
