@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from adplatform.web import OrganizationRequest, organization_view
 from automation import selectors
+from automation.conflicts import organization_conflicts, rule_conflicts
 from automation.forms import RuleBuilderForm, RuleImportForm
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger
@@ -42,11 +43,12 @@ def _rule(request: OrganizationRequest, rule_id: int) -> AutomationRule:
 def rule_list(request: OrganizationRequest) -> HttpResponse:
     rules = list(selectors.list_rules(request.organization))
     latest = selectors.latest_executions(request.organization)
+    conflicts = organization_conflicts(request.organization)
     return render(
         request,
         "automation/list.html",
         {
-            "rules": [(rule, latest.get(rule.pk)) for rule in rules],
+            "rules": [(rule, latest.get(rule.pk), conflicts.get(rule.pk, [])) for rule in rules],
             "approvals": selectors.list_pending_approvals(request.organization)[:50],
             "templates": RULE_TEMPLATES,
             "import_form": RuleImportForm(),
@@ -99,6 +101,7 @@ def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
         {
             "rule": rule,
             "executions": selectors.list_executions(request.organization, rule_id=rule.pk)[:50],
+            "conflicts": rule_conflicts(request.organization, rule),
         },
     )
 

@@ -158,3 +158,19 @@ class RuleImportResultSerializer(serializers.Serializer[Any]):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rules = ImportedRuleSerializer(many=True)
+
+
+class ConflictSampleSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ConflictSerializer(serializers.Serializer[Any]):
+    """An enabled rule that can act on the same campaigns in the same hours, the other way."""
+
+    rule_id = serializers.IntegerField()
+    rule_name = serializers.CharField()
+    action = serializers.CharField(help_text="This rule's action.")
+    other_action = serializers.CharField(help_text="The other rule's opposite action.")
+    campaigns = serializers.IntegerField(help_text="Campaigns both rules can act on.")
+    sample = ConflictSampleSerializer(many=True)

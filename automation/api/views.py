@@ -17,6 +17,7 @@ from adplatform.api.views import ScopedReadOnlyViewSet
 from adplatform.models import Organization
 from automation import selectors
 from automation.api.serializers import (
+    ConflictSerializer,
     FiringSerializer,
     PreviewQuerySerializer,
     RuleActionSerializer,
@@ -36,6 +37,7 @@ from automation.api.yaml_io import (
     YAMLRenderer,
     YAMLTextParser,
 )
+from automation.conflicts import rule_conflicts
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger, RuleAction, RuleExecution
 from automation.rules_io import load_rule_file, parse_rule_file, rule_file
@@ -142,6 +144,15 @@ class RuleViewSet(
         rule = self.get_object()
         evaluate_rule_task.delay(rule.pk, ExecutionTrigger.MANUAL.value)
         return Response({"queued": True, "rule": rule.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ConflictSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def conflicts(self, request: Request, pk: str | None = None) -> Response:
+        """Enabled rules that can act on this rule's campaigns in the same hours in the
+        opposite direction (scale vs pause, raise vs lower, pause vs activate). A plain
+        array, checked whether or not this rule is enabled."""
+        found = rule_conflicts(self.organization, self.get_object())
+        return Response(ConflictSerializer([vars(c) for c in found], many=True).data)
 
     @extend_schema(responses=RuleExecutionSerializer(many=True))
     @action(detail=True, methods=["get"])
