@@ -16,5 +16,6 @@ urlpatterns = [
     path("rules/<int:rule_id>/preview/", views.rule_preview, name="preview"),
     path("rules/<int:rule_id>/toggle/", views.rule_toggle, name="toggle"),
     path("rules/<int:rule_id>/run/", views.rule_run, name="run"),
+    path("rules/actions/<int:action_id>/undo/", views.rule_action_undo, name="undo"),
     path("rules/approvals/<int:action_id>/", views.approval_decide, name="decide"),
 ]

@@ -5,12 +5,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from adplatform.models import Organization
 from adplatform.web import OrganizationRequest, organization_view
 from automation import selectors
 from automation.conflicts import organization_conflicts, rule_conflicts
 from automation.forms import RuleBuilderForm, RuleImportForm
 from automation.gallery import RULE_TEMPLATES
-from automation.models import AutomationRule, ExecutionTrigger
+from automation.models import AutomationRule, ExecutionTrigger, RuleAction
+from automation.performance import rule_performance
 from automation.rules_io import Format, dump_rule_file, load_rule_file, rule_file
 from automation.schema import RuleDefinitionError
 from automation.services import (
@@ -23,7 +25,15 @@ from automation.services import (
     set_rule_enabled,
 )
 from automation.services.imports import import_rules
+from automation.services.undo import (
+    UndoError,
+    undo_blocker,
+    undo_rule_action,
+    undone_change_ids,
+)
 from automation.tasks import evaluate_rule_task
+from campaigns.models import ChangeStatus
+from campaigns.services.changes import Actor
 
 
 def _user(request: OrganizationRequest) -> User:
@@ -92,6 +102,17 @@ def rule_from_template(request: OrganizationRequest) -> HttpResponse:
     return redirect("automation:detail", rule_id=rule.pk)
 
 
+def _actions_with_undo(
+    organization: Organization, rule: AutomationRule
+) -> list[tuple[RuleAction, bool]]:
+    actions = list(selectors.list_rule_actions(organization).filter(rule=rule)[:50])
+    undone = undone_change_ids(organization, [a.change_id for a in actions if a.change_id])
+    return [
+        (action, undo_blocker(action) is None and action.change_id not in undone)
+        for action in actions
+    ]
+
+
 @organization_view()
 def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
     rule = _rule(request, rule_id)
@@ -102,6 +123,8 @@ def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
             "rule": rule,
             "executions": selectors.list_executions(request.organization, rule_id=rule.pk)[:50],
             "conflicts": rule_conflicts(request.organization, rule),
+            "performance": rule_performance(request.organization, rule),
+            "actions": _actions_with_undo(request.organization, rule),
         },
     )
 
@@ -176,3 +199,30 @@ def rule_import(request: OrganizationRequest) -> HttpResponse:
                 for message in messages:
                     form.add_error(None, f"{path}: {message}")
     return render(request, "automation/list.html#import", {"import_form": form, "result": result})
+
+
+@organization_view(write=True)
+@require_POST
+def rule_action_undo(request: OrganizationRequest, action_id: int) -> HttpResponse:
+    """Undo what a rule applied; the row is redrawn with the outcome in place."""
+    try:
+        change = undo_rule_action(
+            request.organization, action_id=action_id, actor=Actor.for_user(_user(request)),
+            user=_user(request),
+        )  # fmt: skip
+        message = (
+            "Undone." if change.status == ChangeStatus.APPLIED
+            else f"Not undone: {change.error or change.get_status_display()}"
+        )  # fmt: skip
+    except RuleAction.DoesNotExist:
+        raise Http404("No such action.") from None
+    except UndoError as exc:
+        message = f"Not undone: {exc}"
+    action = selectors.list_rule_actions(request.organization).get(pk=action_id)
+    undone = undone_change_ids(request.organization, [action.change_id or 0])
+    undoable = undo_blocker(action) is None and action.change_id not in undone
+    return render(
+        request,
+        "automation/detail.html#action",
+        {"action": action, "undoable": undoable, "message": message},
+    )

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from automation.models import AutomationRule, RuleAction, RuleExecution, RuleFrequency, RuleType
 from automation.schema import RuleDefinitionError, parse_rule_definition
 from automation.services.rules import DEFINITION_FIELDS
+from automation.services.undo import undo_blocker
 
 
 class RuleExecutionSerializer(serializers.ModelSerializer[RuleExecution]):
@@ -174,3 +175,50 @@ class ConflictSerializer(serializers.Serializer[Any]):
     other_action = serializers.CharField(help_text="The other rule's opposite action.")
     campaigns = serializers.IntegerField(help_text="Campaigns both rules can act on.")
     sample = ConflictSampleSerializer(many=True)
+
+
+class ComparisonSerializer(serializers.Serializer[Any]):
+    changes = serializers.IntegerField(help_text="Budget and bid changes compared.")
+    after_days_observed = serializers.IntegerField()
+    spend_before = serializers.DecimalField(max_digits=20, decimal_places=2, source="before.spend")
+    spend_after = serializers.DecimalField(max_digits=20, decimal_places=2, source="after.spend")
+    cpa_before = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    cpa_after = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    roas_before = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    roas_after = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+
+
+class RulePerformanceSerializer(serializers.Serializer[Any]):
+    """A rule's track record. Money in the organization's currency."""
+
+    currency = serializers.CharField()
+    times_fired = serializers.IntegerField(help_text="Steps applied or failed on a platform.")
+    success_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, help_text="Applied ÷ fired, %."
+    )
+    applied = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    dry_run = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    awaiting_approval = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    undone = serializers.IntegerField()
+    spend_affected = serializers.DecimalField(
+        max_digits=20, decimal_places=2,
+        help_text="The changed campaigns' spend in the 7 days before each change.",
+    )  # fmt: skip
+    budget_and_bid = ComparisonSerializer(
+        allow_null=True,
+        help_text="CPA/ROAS of the campaigns in the 7 days before vs after budget/bid changes.",
+    )
+
+
+class RuleActionWithUndoSerializer(RuleActionSerializer):
+    undoable = serializers.SerializerMethodField()
+
+    class Meta(RuleActionSerializer.Meta):
+        fields = [*RuleActionSerializer.Meta.fields, "undoable"]
+        read_only_fields = fields
+
+    def get_undoable(self, action: RuleAction) -> bool:
+        return undo_blocker(action) is None

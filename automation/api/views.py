@@ -21,12 +21,14 @@ from automation.api.serializers import (
     FiringSerializer,
     PreviewQuerySerializer,
     RuleActionSerializer,
+    RuleActionWithUndoSerializer,
     RuleExecutionSerializer,
     RuleExportQuerySerializer,
     RuleFileSerializer,
     RuleFileUploadSerializer,
     RuleImportQuerySerializer,
     RuleImportResultSerializer,
+    RulePerformanceSerializer,
     RuleSerializer,
     RuleTemplateSerializer,
 )
@@ -40,6 +42,7 @@ from automation.api.yaml_io import (
 from automation.conflicts import rule_conflicts
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger, RuleAction, RuleExecution
+from automation.performance import rule_performance
 from automation.rules_io import load_rule_file, parse_rule_file, rule_file
 from automation.schema import RuleDefinitionError
 from automation.services import (
@@ -54,7 +57,11 @@ from automation.services import (
     update_rule,
 )
 from automation.services.imports import import_rules
+from automation.services.undo import UndoError, undo_rule_action
 from automation.tasks import evaluate_rule_task
+from campaigns.api.serializers import CampaignChangeSerializer
+from campaigns.api.views import actor_for
+from campaigns.models import ChangeStatus
 
 MAX_RULE_FILE_BYTES = 1_000_000
 
@@ -153,6 +160,13 @@ class RuleViewSet(
         array, checked whether or not this rule is enabled."""
         found = rule_conflicts(self.organization, self.get_object())
         return Response(ConflictSerializer([vars(c) for c in found], many=True).data)
+
+    @extend_schema(responses=RulePerformanceSerializer)
+    @action(detail=True, methods=["get"])
+    def performance(self, request: Request, pk: str | None = None) -> Response:
+        """Times fired, success rate, spend affected, and CPA/ROAS before vs after."""
+        found = rule_performance(self.organization, self.get_object())
+        return Response(RulePerformanceSerializer(found).data)
 
     @extend_schema(responses=RuleExecutionSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -295,6 +309,44 @@ class ApprovalViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, approve=False)
+
+
+class RuleActionViewSet(ScopedReadOnlyViewSet):
+    """What rules did, per campaign and step, newest first; applied status, budget and bid
+    changes can be undone."""
+
+    queryset = RuleAction.objects.all()
+    serializer_class = RuleActionWithUndoSerializer
+    ordering_fields = ["id", "created_at"]
+
+    def get_scoped_queryset(self, organization: Organization) -> QuerySet[RuleAction]:
+        return selectors.list_rule_actions(organization)
+
+    @extend_schema(request=None, responses=CampaignChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, pk: str | None = None) -> Response:
+        """Revert the applied change (compare-and-set on the value the rule left, the
+        rule's guardrails apply). 409 if the campaign changed since or it was undone."""
+        target = self.get_object()
+        try:
+            change = undo_rule_action(
+                self.organization, action_id=target.pk, actor=actor_for(self.access),
+                user=_user(request),
+            )  # fmt: skip
+        except UndoError as exc:
+            if exc.conflict:
+                return Response(
+                    {"detail": str(exc), "code": "conflict", "errors": exc.errors},
+                    status=status.HTTP_409_CONFLICT,
+                )
+            raise ValidationError(exc.errors) from exc
+        if change.status != ChangeStatus.APPLIED:
+            return Response(
+                {"detail": change.error or "The platform did not apply the undo.",
+                 "code": change.error_code or "conflict", "errors": {}},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
+        return Response(CampaignChangeSerializer(change).data)
 
 
 class RuleTemplateViewSet(viewsets.ViewSet):
