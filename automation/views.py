@@ -9,7 +9,7 @@ from adplatform.models import Organization
 from adplatform.web import OrganizationRequest, organization_view
 from automation import selectors
 from automation.conflicts import organization_conflicts, rule_conflicts
-from automation.forms import RuleBuilderForm, RuleImportForm
+from automation.forms import Layout, RuleBuilderForm, RuleImportForm
 from automation.gallery import RULE_TEMPLATES
 from automation.models import AutomationRule, ExecutionTrigger, RuleAction
 from automation.performance import rule_performance
@@ -68,8 +68,21 @@ def rule_list(request: OrganizationRequest) -> HttpResponse:
 
 @organization_view(write=True)
 def rule_new(request: OrganizationRequest) -> HttpResponse:
-    form = RuleBuilderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """The builder. Its +/−/↑ buttons post `op` and get the form back reshaped (no script
+    needed); "Create rule" validates with the rule schema and shows errors in place."""
+    op = request.POST.get("op", "save") if request.method == "POST" else ""
+    if op and op != "save":
+        layout = Layout.read(request.POST)
+        layout.edit(op)
+        kept = {
+            name: request.POST[name]
+            for name in (*RuleBuilderForm.PLAIN, *RuleBuilderForm.SETTINGS, "match")
+            if request.POST.get(name) not in (None, "")
+        }
+        form = RuleBuilderForm(layout=layout, initial=kept)
+    else:
+        form = RuleBuilderForm(request.POST if request.method == "POST" else None)
+    if op == "save" and form.is_valid():
         try:
             rule = create_rule(request.organization, user=_user(request), values=form.rule_values())
         except RuleDefinitionError as exc:
