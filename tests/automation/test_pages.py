@@ -130,6 +130,7 @@ def test_another_organizations_rule_pages_are_404_and_nothing_changes(
     assert (
         client.post(f"/rules/approvals/{proposal.pk}/", {"decision": "approve"}).status_code == 404
     )
+    assert client.post(f"/rules/actions/{proposal.pk}/undo/").status_code == 404
 
     proposal.refresh_from_db()
     proposal.rule.refresh_from_db()
