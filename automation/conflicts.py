@@ -3,8 +3,9 @@ window in opposite directions (scale vs pause, raise vs lower a budget or bid, p
 activate) fight each other, one undoing the other every day.
 
 A read: the organization's targetable campaigns are fetched once (id, account, platform)
-and every rule's scope becomes a set of campaign ids in Python, so comparing any number of
-rules costs one query for the campaigns plus one for the names of the samples shown.
+and grouped by account; every rule's scope becomes a set of campaign ids by set operations
+per account, and pairs are compared by set intersection. Comparing any number of rules
+costs one query for the rules, one for the campaigns and one for the names of the samples.
 """
 
 from __future__ import annotations
@@ -97,41 +98,36 @@ def _hours(rule_conditions: dict[str, Any]) -> frozenset[int]:
     return frozenset([*range(start, 24), *range(0, end + 1)])
 
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    ad_account_id: int
-    platform: str
+# Campaign ids by (platform, ad account): scopes filter on those two and on ids, so a
+# scope resolves with set operations per account instead of a test per campaign.
+Accounts = dict[tuple[str, int], frozenset[int]]
 
 
-def _in_scope(rows: list[_Row], scope_data: dict[str, Any]) -> frozenset[int]:
+def _in_scope(accounts: Accounts, scope_data: dict[str, Any]) -> frozenset[int]:
     scope = Scope.model_validate(scope_data or {})
     include, exclude = scope.include, scope.exclude
     chosen: set[int] = set()
-    for row in rows:
-        if include.platforms and row.platform not in include.platforms:
+    for (platform, account_id), ids in accounts.items():
+        if include.platforms and platform not in include.platforms:
             continue
-        if include.ad_account_ids and row.ad_account_id not in include.ad_account_ids:
+        if include.ad_account_ids and account_id not in include.ad_account_ids:
             continue
-        if include.campaign_ids and row.id not in include.campaign_ids:
+        if platform in exclude.platforms or account_id in exclude.ad_account_ids:
             continue
-        if (
-            row.platform in exclude.platforms
-            or row.ad_account_id in exclude.ad_account_ids
-            or row.id in exclude.campaign_ids
-        ):
-            continue
-        chosen.add(row.id)
+        chosen |= ids
+    if include.campaign_ids:
+        chosen &= set(include.campaign_ids)
+    chosen -= set(exclude.campaign_ids)
     return frozenset(chosen)
 
 
-def _campaign_rows(organization: Organization) -> list[_Row]:
-    return [
-        _Row(*values)
-        for values in Campaign.objects.filter(
-            organization=organization, status__in=TARGETABLE_STATUSES
-        ).values_list("id", "ad_account_id", "ad_account__platform")
-    ]
+def _accounts(organization: Organization) -> Accounts:
+    grouped: dict[tuple[str, int], set[int]] = {}
+    for campaign_id, account_id, platform in Campaign.objects.filter(
+        organization=organization, status__in=TARGETABLE_STATUSES
+    ).values_list("id", "ad_account_id", "ad_account__platform"):
+        grouped.setdefault((platform, account_id), set()).add(campaign_id)
+    return {key: frozenset(ids) for key, ids in grouped.items()}
 
 
 def _pair(
@@ -140,15 +136,14 @@ def _pair(
     other: AutomationRule,
     other_targets: frozenset[int],
 ) -> tuple[Effect, Effect, frozenset[int]] | None:
+    # Cheapest tests first: hours, then directions, then the (possibly large) intersection.
     if not _hours(rule.conditions) & _hours(other.conditions):
         return None  # they never act in the same hours
-    shared = targets & other_targets
-    if not shared:
-        return None
     for mine in effects(rule.actions):
         for theirs in effects(other.actions):
             if opposed(mine, theirs):
-                return mine, theirs, shared
+                shared = targets & other_targets
+                return (mine, theirs, shared) if shared else None
     return None
 
 
@@ -158,8 +153,8 @@ def _conflicts(
     directional = [r for r in {*rules, *others} if effects(r.actions)]
     if not directional:
         return {}
-    rows = _campaign_rows(organization)
-    targets = {rule.pk: _in_scope(rows, rule.scope) for rule in directional}
+    accounts = _accounts(organization)
+    targets = {rule.pk: _in_scope(accounts, rule.scope) for rule in directional}
     found: dict[int, list[tuple[AutomationRule, Effect, Effect, frozenset[int]]]] = {}
     for rule in rules:
         if rule.pk not in targets:
