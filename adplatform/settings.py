@@ -537,3 +537,11 @@ if REDIS_URL:
             },
         }
     }
+
+# --- automation (rules as code, undo) ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "RuleActionStatusEnum": "automation.models.ActionStatus",
+        "RuleExecutionStatusEnum": "automation.models.ExecutionStatus",
+    }
+)

@@ -1,7 +1,10 @@
-"""The simple rule builder: one condition, one action (plus an optional notification)."""
+"""The rule builder (groups of conditions, an action chain) and the rule file import form."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,37 +14,137 @@ from automation.registry import ACTIONS, CONDITION_METRICS
 from automation.schema import OPERATORS, WINDOWS, RuleDefinitionError, parse_rule_definition
 
 OPERATOR_LABELS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "eq": "=", "neq": "≠"}
-# Where a definition error is shown in the form.
-ERROR_FIELDS = {
-    "conditions.items.0.metric": "metric",
-    "conditions.items.0.window": "window",
-    "conditions.items.0.operator": "operator",
-    "conditions.items.0.value": "value",
-    "conditions.items.0": "value",
-    "actions.0.type": "action",
-    "actions.0.percent": "action_value",
-    "actions.0.amount": "action_value",
+COMPARE_CHOICES = [
+    ("value", "a value"),
+    ("metric", "another metric"),
+    ("previous", "% change vs the previous window"),
+]
+PRIORITIES = [("low", "low"), ("normal", "normal"), ("high", "high"), ("urgent", "urgent")]
+MAX_GROUPS = 5
+MAX_CONDITIONS = 10
+MAX_STEPS = 10
+# Where a guardrail error is shown.
+GUARDRAIL_FIELDS = {
     "guardrails.max_budget_change_pct": "max_budget_change_pct",
     "guardrails.cooldown_hours": "cooldown_hours",
     "guardrails.budget_ceiling": "budget_ceiling",
     "guardrails.budget_floor": "budget_floor",
     "guardrails": "budget_ceiling",
 }
+_CONDITION_KEY = re.compile(r"^g(\d+)-c(\d+)-metric$")
+_GROUP_KEY = re.compile(r"^g(\d+)-operator$")
+_STEP_KEY = re.compile(r"^a(\d+)-type$")
+CONDITION_PARTS = ("metric", "window", "operator", "compare", "value", "other_metric")
+STEP_PARTS = ("type", "value", "priority", "stop")
+
+
+@dataclass
+class Layout:
+    """The builder's shape: groups of conditions and an ordered action chain, each item a
+    dict of its raw form values. Read from a POST, edited by the +/− buttons, re-emitted."""
+
+    match: str = "and"
+    groups: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"operator": "and", "conditions": [{}]}]
+    )
+    steps: list[dict[str, Any]] = field(default_factory=lambda: [{"stop": True}])
+
+    @classmethod
+    def read(cls, data: Any) -> Layout:
+        groups: dict[int, dict[str, Any]] = {}
+        for key in data:
+            if found := _GROUP_KEY.match(key):
+                g = int(found[1])
+                groups.setdefault(g, {"conditions": {}})["operator"] = data.get(key)
+            elif found := _CONDITION_KEY.match(key):
+                g, i = int(found[1]), int(found[2])
+                group = groups.setdefault(g, {"conditions": {}, "operator": "and"})
+                group["conditions"][i] = {
+                    part: data.get(f"g{g}-c{i}-{part}", "") for part in CONDITION_PARTS
+                }
+        steps = {}
+        for key in data:
+            if found := _STEP_KEY.match(key):
+                k = int(found[1])
+                steps[k] = {part: data.get(f"a{k}-{part}", "") for part in STEP_PARTS}
+                steps[k]["stop"] = bool(data.get(f"a{k}-stop"))
+        layout = cls(
+            match=data.get("match") or "and",
+            groups=[
+                {
+                    "operator": groups[g].get("operator") or "and",
+                    "conditions": [
+                        groups[g]["conditions"][i] for i in sorted(groups[g]["conditions"])
+                    ],
+                }
+                for g in sorted(groups)
+            ],
+            steps=[steps[k] for k in sorted(steps)],
+        )
+        layout.groups = [g for g in layout.groups if g["conditions"]] or cls().groups
+        layout.steps = layout.steps or cls().steps
+        return layout
+
+    def edit(self, op: str) -> None:
+        """Apply one +/−/↑ button ("add_condition:0", "remove_step:2", ...); bad ops are
+        ignored (the form is simply redrawn)."""
+        name, _, rest = op.partition(":")
+        args = [int(a) for a in rest.split(":") if a.isdigit()]
+        if name == "add_group" and len(self.groups) < MAX_GROUPS:
+            self.groups.append({"operator": "and", "conditions": [{}]})
+        elif (
+            name == "remove_group" and args and len(self.groups) > 1 and args[0] < len(self.groups)
+        ):
+            del self.groups[args[0]]
+        elif name == "add_condition" and args and args[0] < len(self.groups):
+            conditions = self.groups[args[0]]["conditions"]
+            if len(conditions) < MAX_CONDITIONS:
+                conditions.append({})
+        elif name == "remove_condition" and len(args) == 2 and args[0] < len(self.groups):
+            conditions = self.groups[args[0]]["conditions"]
+            if len(conditions) > 1 and args[1] < len(conditions):
+                del conditions[args[1]]
+        elif name == "add_step" and len(self.steps) < MAX_STEPS:
+            self.steps.append({"stop": True})
+        elif name == "remove_step" and args and len(self.steps) > 1 and args[0] < len(self.steps):
+            del self.steps[args[0]]
+        elif name == "up_step" and args and 0 < args[0] < len(self.steps):
+            k = args[0]
+            self.steps[k - 1], self.steps[k] = self.steps[k], self.steps[k - 1]
+
+    def initial(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"match": self.match}
+        for g, group in enumerate(self.groups):
+            values[f"g{g}-operator"] = group["operator"]
+            for i, condition in enumerate(group["conditions"]):
+                for part in CONDITION_PARTS:
+                    if condition.get(part) not in (None, ""):
+                        values[f"g{g}-c{i}-{part}"] = condition[part]
+        for k, step in enumerate(self.steps):
+            for part in STEP_PARTS:
+                if step.get(part) not in (None, ""):
+                    values[f"a{k}-{part}"] = step[part]
+        return values
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 class RuleBuilderForm(forms.Form):
+    """Conditions in AND/OR groups (one level), an ordered action chain with per-step
+    stop-on-failure, minimum data and guardrails. Errors of the rule schema are shown on
+    the field they concern."""
+
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(choices=RuleType.choices, initial=RuleType.CUSTOM)
     frequency = forms.ChoiceField(choices=RuleFrequency.choices)
-    metric = forms.ChoiceField(choices=[])
-    window = forms.ChoiceField(choices=[(w, w.replace("_", " ")) for w in WINDOWS])
-    operator = forms.ChoiceField(choices=[(o, OPERATOR_LABELS[o]) for o in OPERATORS])
-    value = forms.DecimalField(required=False)
-    action = forms.ChoiceField(choices=[])
-    action_value = forms.DecimalField(
-        required=False, help_text="Percent for increase/decrease/adjust; amount for set."
-    )
-    notify = forms.BooleanField(required=False, label="Also send a notification")
+    match = forms.ChoiceField(
+        choices=[("and", "all groups (AND)"), ("or", "any group (OR)")], initial="and",
+        label="Match", required=False,  # shown once there are two groups
+    )  # fmt: skip
+    min_spend = forms.DecimalField(required=False, min_value=0, label="Judge only after spend of")
+    min_clicks = forms.IntegerField(required=False, min_value=0, label="…and clicks")
     max_budget_change_pct = forms.DecimalField(required=False, label="Max budget change %")
     budget_floor = forms.DecimalField(required=False)
     budget_ceiling = forms.DecimalField(required=False)
@@ -49,49 +152,175 @@ class RuleBuilderForm(forms.Form):
     requires_approval = forms.BooleanField(required=False, label="Require approval")
     is_dry_run = forms.BooleanField(required=False, label="Dry run")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        metric_field = self.fields["metric"]
-        action_field = self.fields["action"]
-        assert isinstance(metric_field, forms.ChoiceField)
-        assert isinstance(action_field, forms.ChoiceField)
-        metric_field.choices = [(name, m.label) for name, m in sorted(CONDITION_METRICS.items())]
-        action_field.choices = [
-            (name, a.label) for name, a in sorted(ACTIONS.items()) if name != "notify"
+    PLAIN = ("name", "type", "frequency")
+    SETTINGS = ("min_spend", "min_clicks", "max_budget_change_pct", "budget_floor",
+                "budget_ceiling", "cooldown_hours", "requires_approval", "is_dry_run")  # fmt: skip
+
+    def __init__(self, data: Any = None, *, layout: Layout | None = None, **kwargs: Any) -> None:
+        self.layout = (
+            Layout.read(data) if data is not None and layout is None else layout or Layout()
+        )
+        if data is None:
+            kwargs["initial"] = {**self.layout.initial(), **kwargs.get("initial", {})}
+        super().__init__(data, **kwargs)
+        metrics = [(name, m.label) for name, m in sorted(CONDITION_METRICS.items())]
+        actions = [(name, a.label) for name, a in sorted(ACTIONS.items())]
+        for g, group in enumerate(self.layout.groups):
+            self.fields[f"g{g}-operator"] = forms.ChoiceField(
+                choices=[("and", "all of (AND)"), ("or", "any of (OR)")], label="Conditions"
+            )
+            for i in range(len(group["conditions"])):
+                p = f"g{g}-c{i}-"
+                self.fields[p + "metric"] = forms.ChoiceField(choices=metrics, label="Metric")
+                self.fields[p + "window"] = forms.ChoiceField(
+                    choices=[(w, w.replace("_", " ")) for w in WINDOWS], initial="last_7_days",
+                    label="over",
+                )  # fmt: skip
+                self.fields[p + "operator"] = forms.ChoiceField(
+                    choices=[(o, OPERATOR_LABELS[o]) for o in OPERATORS], label="is"
+                )
+                self.fields[p + "compare"] = forms.ChoiceField(
+                    choices=COMPARE_CHOICES, initial="value", label="compared with"
+                )
+                self.fields[p + "value"] = forms.DecimalField(required=False, label="Value")
+                self.fields[p + "other_metric"] = forms.ChoiceField(
+                    choices=[("", "—"), *metrics], required=False, label="Other metric"
+                )
+        for k in range(len(self.layout.steps)):
+            p = f"a{k}-"
+            self.fields[p + "type"] = forms.ChoiceField(choices=actions, label=f"Step {k + 1}")
+            self.fields[p + "value"] = forms.DecimalField(
+                required=False, label="% or amount",
+                help_text="Percent for increase/decrease/adjust; amount for set.",
+            )  # fmt: skip
+            self.fields[p + "priority"] = forms.ChoiceField(
+                choices=PRIORITIES, initial="normal", required=False, label="Priority"
+            )
+            self.fields[p + "stop"] = forms.BooleanField(
+                required=False, initial=True, label="Stop the chain if this step fails"
+            )
+
+    # --- For the template ---------------------------------------------------------------
+    def group_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": g,
+                "operator": self[f"g{g}-operator"],
+                "conditions": [
+                    {"index": i, "fields": [self[f"g{g}-c{i}-{part}"] for part in CONDITION_PARTS]}
+                    for i in range(len(group["conditions"]))
+                ],
+            }
+            for g, group in enumerate(self.layout.groups)
         ]
+
+    def step_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"index": k, "fields": [self[f"a{k}-{part}"] for part in STEP_PARTS]}
+            for k in range(len(self.layout.steps))
+        ]
+
+    def setting_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.SETTINGS]
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.PLAIN]
+
+    # --- Validation -------------------------------------------------------------------------
+    def _condition(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+        condition: dict[str, Any] = {
+            "metric": data[prefix + "metric"], "window": data[prefix + "window"],
+            "operator": data[prefix + "operator"],
+        }  # fmt: skip
+        compare = data.get(prefix + "compare") or "value"
+        if compare == "metric":
+            condition["other_metric"] = data.get(prefix + "other_metric") or None
+        else:
+            condition["value"] = _decimal(data.get(prefix + "value"))
+            condition["compare_to_previous"] = compare == "previous"
+        return condition
+
+    def _step(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+        kind = data[prefix + "type"]
+        step: dict[str, Any] = {"type": kind, "stop_on_failure": bool(data.get(prefix + "stop"))}
+        value = data.get(prefix + "value")
+        if kind == "notify":
+            step["priority"] = data.get(prefix + "priority") or "normal"
+        elif kind in ("increase_budget", "decrease_budget", "adjust_bid"):
+            step["percent"] = _decimal(value)
+        elif kind in ("set_budget", "set_bid"):
+            step["amount"] = _decimal(value)
+        return step
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
             return data
-        step: dict[str, Any] = {"type": data["action"]}
-        if data.get("action_value") is not None:
-            key = "amount" if data["action"].startswith("set_") else "percent"
-            step[key] = str(data["action_value"])
-        actions = [step] + ([{"type": "notify", "priority": "high"}] if data.get("notify") else [])
+        # Build the definition, remembering which form prefix each schema path came from.
+        paths: dict[str, str] = {}
+        groups = [
+            [self._condition(data, f"g{g}-c{i}-") for i in range(len(group["conditions"]))]
+            for g, group in enumerate(self.layout.groups)
+        ]
+        if len(groups) == 1:
+            operator, items = data["g0-operator"], list[dict[str, Any]](groups[0])
+            paths.update({f"conditions.items.{i}": f"g0-c{i}-" for i in range(len(items))})
+        else:
+            operator, items = data.get("match") or "and", []
+            for g, members in enumerate(groups):
+                x = len(items)
+                if len(members) == 1:
+                    items.append(members[0])
+                    paths[f"conditions.items.{x}"] = f"g{g}-c0-"
+                else:
+                    items.append({"operator": data[f"g{g}-operator"], "items": members})
+                    paths.update(
+                        {
+                            f"conditions.items.{x}.items.{i}": f"g{g}-c{i}-"
+                            for i in range(len(members))
+                        }
+                    )
+        conditions: dict[str, Any] = {"operator": operator, "items": items}
+        if data.get("min_spend") or data.get("min_clicks"):
+            conditions["minimum_data"] = {
+                "spend": str(data.get("min_spend") or 0), "clicks": data.get("min_clicks") or 0,
+            }  # fmt: skip
+        actions = [self._step(data, f"a{k}-") for k in range(len(self.layout.steps))]
+        paths.update({f"actions.{k}": f"a{k}-" for k in range(len(actions))})
         guardrails: dict[str, Any] = {"cooldown_hours": data.get("cooldown_hours") or 0}
         for name in ("max_budget_change_pct", "budget_floor", "budget_ceiling"):
             if data.get(name) is not None:
                 guardrails[name] = str(data[name])
-        condition: dict[str, Any] = {
-            "metric": data["metric"], "window": data["window"], "operator": data["operator"],
-            "value": None if data.get("value") is None else str(data["value"]),
-        }  # fmt: skip
-        definition = {
-            "conditions": {"operator": "and", "items": [condition]},
-            "actions": actions,
-            "guardrails": guardrails,
-        }
+        definition = {"conditions": conditions, "actions": actions, "guardrails": guardrails}
         try:
             parse_rule_definition(definition)
         except RuleDefinitionError as exc:
             for path, messages in exc.errors.items():
-                field = ERROR_FIELDS.get(path)
                 for message in messages:
-                    self.add_error(field, message)
+                    self.add_error(self._field_for(path, paths), message)
             return data
         self.definition = definition
         return data
+
+    def _field_for(self, path: str, paths: dict[str, str]) -> str | None:
+        if path in GUARDRAIL_FIELDS:
+            return GUARDRAIL_FIELDS[path]
+        if path.startswith("conditions.minimum_data"):
+            return "min_spend"
+        # The longest known prefix: "conditions.items.1.items.0" + ".metric".
+        for known in sorted(paths, key=len, reverse=True):
+            if path == known or path.startswith(known + "."):
+                prefix, rest = paths[known], path[len(known) + 1 :]
+                if prefix.startswith("a"):
+                    part = {"type": "type", "priority": "priority", "message": "priority"}.get(
+                        rest, "value"
+                    )
+                else:
+                    part = rest if rest in ("metric", "window", "operator") else "value"
+                    if rest == "other_metric":
+                        part = "other_metric"
+                return prefix + part
+        return None
 
     def rule_values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -100,3 +329,29 @@ class RuleBuilderForm(forms.Form):
             "requires_approval": data["requires_approval"], "is_dry_run": data["is_dry_run"],
             **self.definition,
         }  # fmt: skip
+
+
+MAX_RULE_FILE_BYTES = 1_000_000
+
+
+class RuleImportForm(forms.Form):
+    """A rule file to import: uploaded, or pasted as YAML/JSON."""
+
+    file = forms.FileField(required=False, label="Rule file (YAML or JSON)")
+    text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}), label="…or paste it"
+    )
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (report only)")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is None and not (data.get("text") or "").strip():
+            raise forms.ValidationError("Choose a file or paste a rule file.")
+        if upload is not None and upload.size > MAX_RULE_FILE_BYTES:
+            self.add_error("file", "A rule file is at most 1 MB.")
+        return data
+
+    def content(self) -> str | bytes:
+        upload = self.cleaned_data.get("file")
+        return upload.read() if upload is not None else self.cleaned_data["text"]

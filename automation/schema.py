@@ -246,3 +246,8 @@ def parse_rule_definition(data: dict[str, Any]) -> RuleDefinition:
     if errors:
         raise RuleDefinitionError(errors)
     return definition
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
+    """A pydantic error as field errors keyed by dotted path (for models that embed a rule)."""
+    return _errors_of(exc, prefix)

@@ -5,11 +5,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from adplatform.models import Organization
 from adplatform.web import OrganizationRequest, organization_view
 from automation import selectors
-from automation.forms import RuleBuilderForm
+from automation.conflicts import organization_conflicts, rule_conflicts
+from automation.forms import Layout, RuleBuilderForm, RuleImportForm
 from automation.gallery import RULE_TEMPLATES
-from automation.models import AutomationRule, ExecutionTrigger
+from automation.models import AutomationRule, ExecutionTrigger, RuleAction
+from automation.performance import rule_performance
+from automation.rules_io import Format, dump_rule_file, load_rule_file, rule_file
 from automation.schema import RuleDefinitionError
 from automation.services import (
     ApprovalError,
@@ -20,7 +24,16 @@ from automation.services import (
     rule_definition,
     set_rule_enabled,
 )
+from automation.services.imports import import_rules
+from automation.services.undo import (
+    UndoError,
+    undo_blocker,
+    undo_rule_action,
+    undone_change_ids,
+)
 from automation.tasks import evaluate_rule_task
+from campaigns.models import ChangeStatus
+from campaigns.services.changes import Actor
 
 
 def _user(request: OrganizationRequest) -> User:
@@ -40,21 +53,36 @@ def _rule(request: OrganizationRequest, rule_id: int) -> AutomationRule:
 def rule_list(request: OrganizationRequest) -> HttpResponse:
     rules = list(selectors.list_rules(request.organization))
     latest = selectors.latest_executions(request.organization)
+    conflicts = organization_conflicts(request.organization)
     return render(
         request,
         "automation/list.html",
         {
-            "rules": [(rule, latest.get(rule.pk)) for rule in rules],
+            "rules": [(rule, latest.get(rule.pk), conflicts.get(rule.pk, [])) for rule in rules],
             "approvals": selectors.list_pending_approvals(request.organization)[:50],
             "templates": RULE_TEMPLATES,
+            "import_form": RuleImportForm(),
         },
     )
 
 
 @organization_view(write=True)
 def rule_new(request: OrganizationRequest) -> HttpResponse:
-    form = RuleBuilderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """The builder. Its +/−/↑ buttons post `op` and get the form back reshaped (no script
+    needed); "Create rule" validates with the rule schema and shows errors in place."""
+    op = request.POST.get("op", "save") if request.method == "POST" else ""
+    if op and op != "save":
+        layout = Layout.read(request.POST)
+        layout.edit(op)
+        kept = {
+            name: request.POST[name]
+            for name in (*RuleBuilderForm.PLAIN, *RuleBuilderForm.SETTINGS, "match")
+            if request.POST.get(name) not in (None, "")
+        }
+        form = RuleBuilderForm(layout=layout, initial=kept)
+    else:
+        form = RuleBuilderForm(request.POST if request.method == "POST" else None)
+    if op == "save" and form.is_valid():
         try:
             rule = create_rule(request.organization, user=_user(request), values=form.rule_values())
         except RuleDefinitionError as exc:
@@ -87,6 +115,17 @@ def rule_from_template(request: OrganizationRequest) -> HttpResponse:
     return redirect("automation:detail", rule_id=rule.pk)
 
 
+def _actions_with_undo(
+    organization: Organization, rule: AutomationRule
+) -> list[tuple[RuleAction, bool]]:
+    actions = list(selectors.list_rule_actions(organization).filter(rule=rule)[:50])
+    undone = undone_change_ids(organization, [a.change_id for a in actions if a.change_id])
+    return [
+        (action, undo_blocker(action) is None and action.change_id not in undone)
+        for action in actions
+    ]
+
+
 @organization_view()
 def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
     rule = _rule(request, rule_id)
@@ -96,6 +135,9 @@ def rule_detail(request: OrganizationRequest, rule_id: int) -> HttpResponse:
         {
             "rule": rule,
             "executions": selectors.list_executions(request.organization, rule_id=rule.pk)[:50],
+            "conflicts": rule_conflicts(request.organization, rule),
+            "performance": rule_performance(request.organization, rule),
+            "actions": _actions_with_undo(request.organization, rule),
         },
     )
 
@@ -140,3 +182,60 @@ def approval_decide(request: OrganizationRequest, action_id: int) -> HttpRespons
     except ApprovalError:
         raise Http404("No such proposal.") from None
     return render(request, "automation/list.html#approval", {"proposal": decided})
+
+
+@organization_view()
+def rule_export(request: OrganizationRequest) -> HttpResponse:
+    """All of the organization's rules as a rule file download (YAML unless ?format=json)."""
+    fmt: Format = "json" if request.GET.get("format") == "json" else "yaml"
+    text = dump_rule_file(rule_file(selectors.list_rules(request.organization)), format=fmt)
+    content_type = "application/json" if fmt == "json" else "application/yaml"
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rules.{fmt}"'
+    return response
+
+
+@organization_view(write=True)
+@require_POST
+def rule_import(request: OrganizationRequest) -> HttpResponse:
+    """Import a rule file (upload or pasted text); errors and the outcome in place."""
+    form = RuleImportForm(request.POST, request.FILES)
+    result = None
+    if form.is_valid():
+        try:
+            result = import_rules(
+                request.organization, user=_user(request),
+                document=load_rule_file(form.content()), dry_run=form.cleaned_data["dry_run"],
+            )  # fmt: skip
+        except RuleDefinitionError as exc:
+            for path, messages in exc.errors.items():
+                for message in messages:
+                    form.add_error(None, f"{path}: {message}")
+    return render(request, "automation/list.html#import", {"import_form": form, "result": result})
+
+
+@organization_view(write=True)
+@require_POST
+def rule_action_undo(request: OrganizationRequest, action_id: int) -> HttpResponse:
+    """Undo what a rule applied; the row is redrawn with the outcome in place."""
+    try:
+        change = undo_rule_action(
+            request.organization, action_id=action_id, actor=Actor.for_user(_user(request)),
+            user=_user(request),
+        )  # fmt: skip
+        message = (
+            "Undone." if change.status == ChangeStatus.APPLIED
+            else f"Not undone: {change.error or change.get_status_display()}"
+        )  # fmt: skip
+    except RuleAction.DoesNotExist:
+        raise Http404("No such action.") from None
+    except UndoError as exc:
+        message = f"Not undone: {exc}"
+    action = selectors.list_rule_actions(request.organization).get(pk=action_id)
+    undone = undone_change_ids(request.organization, [action.change_id or 0])
+    undoable = undo_blocker(action) is None and action.change_id not in undone
+    return render(
+        request,
+        "automation/detail.html#action",
+        {"action": action, "undoable": undoable, "message": message},
+    )

@@ -44,6 +44,11 @@ def _validated(organization: Organization, values: dict[str, Any]) -> dict[str, 
     return definition.model_dump(mode="json", exclude_none=True)
 
 
+def validate_rule_values(organization: Organization, values: dict[str, Any]) -> dict[str, Any]:
+    """The rule's definition in stored form, or RuleDefinitionError (schema, then scope ids)."""
+    return _validated(organization, values)
+
+
 def create_rule(
     organization: Organization, *, user: User | None, values: dict[str, Any]
 ) -> AutomationRule:

@@ -14,6 +14,7 @@ from automation.gallery import get_template
 from automation.models import ActionStatus, AutomationRule, RuleAction
 from automation.schema import parse_rule_definition
 from automation.services import run_rule
+from automation.services.undo import undo_blocker
 from campaigns.models import (
     Ad,
     AdGroup,
@@ -125,6 +126,8 @@ def test_rotation_pauses_the_worst_ad_and_activates_the_rested_one_on_the_platfo
     action = RuleAction.objects.get(rule=rule, step=0)
     assert (action.status, action.change) == (ActionStatus.APPLIED, pause_change)
     assert execution.actions_applied == 2  # the rotation and the notification
+    # Undo reverts campaign changes only; it must not turn an ad's pause into the campaign's.
+    assert undo_blocker(action) == "An ad-level change cannot be undone here."
     # And a notification went out.
     from notifications.models import Notification
 

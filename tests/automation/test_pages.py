@@ -39,19 +39,23 @@ def test_the_builder_shows_errors_in_place_and_creates_nothing(
             "name": "Scale",
             "type": "scaling",
             "frequency": "daily",
-            "metric": "roas",
-            "window": "last_7_days",
-            "operator": "gt",
-            "value": "3",
-            "action": "increase_budget",
-            "action_value": "5000",
+            "g0-operator": "and",
+            "g0-c0-metric": "roas",
+            "g0-c0-window": "last_7_days",
+            "g0-c0-operator": "gt",
+            "g0-c0-compare": "value",
+            "g0-c0-value": "3",
+            "a0-type": "increase_budget",
+            "a0-value": "5000",
+            "a0-stop": "on",
             "cooldown_hours": "24",
+            "op": "save",
         },
         HTTP_HX_REQUEST="true",
     )
 
     assert response.status_code == 200
-    assert 'data-field="action_value"' in response.content.decode()
+    assert 'data-field="a0-value"' in response.content.decode()
     assert not AutomationRule.objects.exists()
 
 
@@ -64,15 +68,20 @@ def test_the_builder_creates_a_rule(
             "name": "Scale",
             "type": "scaling",
             "frequency": "daily",
-            "metric": "roas",
-            "window": "last_7_days",
-            "operator": "gt",
-            "value": "3",
-            "action": "increase_budget",
-            "action_value": "20",
-            "notify": "on",
+            "g0-operator": "and",
+            "g0-c0-metric": "roas",
+            "g0-c0-window": "last_7_days",
+            "g0-c0-operator": "gt",
+            "g0-c0-compare": "value",
+            "g0-c0-value": "3",
+            "a0-type": "increase_budget",
+            "a0-value": "20",
+            "a0-stop": "on",
+            "a1-type": "notify",
+            "a1-priority": "high",
             "cooldown_hours": "24",
             "budget_ceiling": "900",
+            "op": "save",
         },
     )
 
@@ -80,7 +89,7 @@ def test_the_builder_creates_a_rule(
     assert response.status_code == 302
     assert rule.actions == [
         {"type": "increase_budget", "stop_on_failure": True, "percent": "20"},
-        {"type": "notify", "stop_on_failure": True, "priority": "high"},
+        {"type": "notify", "stop_on_failure": False, "priority": "high"},
     ]
     assert rule.guardrails["budget_ceiling"] == "900"
 
@@ -121,6 +130,7 @@ def test_another_organizations_rule_pages_are_404_and_nothing_changes(
     assert (
         client.post(f"/rules/approvals/{proposal.pk}/", {"decision": "approve"}).status_code == 404
     )
+    assert client.post(f"/rules/actions/{proposal.pk}/undo/").status_code == 404
 
     proposal.refresh_from_db()
     proposal.rule.refresh_from_db()
@@ -139,3 +149,95 @@ def test_a_viewer_sees_rules_but_cannot_change_them(
     assert client.post(f"/rules/{rule.pk}/toggle/").status_code == 403
     rule.refresh_from_db()
     assert rule.is_enabled
+
+
+def _builder_post(**extra: str) -> dict[str, str]:
+    base = {
+        "name": "Grouped", "type": "performance", "frequency": "daily", "match": "or",
+        "g0-operator": "and",
+        "g0-c0-metric": "cpa", "g0-c0-window": "last_7_days", "g0-c0-operator": "gt",
+        "g0-c0-compare": "value", "g0-c0-value": "50",
+        "g1-operator": "and",
+        "g1-c0-metric": "ctr", "g1-c0-window": "last_3_days", "g1-c0-operator": "lt",
+        "g1-c0-compare": "previous", "g1-c0-value": "-30",
+        "g1-c1-metric": "cpm", "g1-c1-window": "last_7_days", "g1-c1-operator": "gt",
+        "g1-c1-compare": "value", "g1-c1-value": "3",
+        "a0-type": "decrease_budget", "a0-value": "20", "a0-stop": "on",
+        "a1-type": "notify", "a1-priority": "urgent",
+        "cooldown_hours": "12", "op": "save",
+    }  # fmt: skip
+    return {**base, **extra}
+
+
+def test_the_builder_makes_or_groups_and_an_action_chain(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    response = web_client_for(member).post("/rules/new/", _builder_post())
+
+    assert response.status_code == 302
+    rule = AutomationRule.objects.get()
+    assert rule.conditions["operator"] == "or"
+    assert rule.conditions["items"][0]["metric"] == "cpa"
+    group = rule.conditions["items"][1]
+    assert group["operator"] == "and"
+    assert [(c["metric"], c["compare_to_previous"]) for c in group["items"]] == [
+        ("ctr", True),
+        ("cpm", False),
+    ]
+    assert [(a["type"], a["stop_on_failure"]) for a in rule.actions] == [
+        ("decrease_budget", True),
+        ("notify", False),
+    ]
+    assert rule.actions[1]["priority"] == "urgent"
+
+
+def test_a_schema_error_in_a_nested_condition_is_shown_on_its_field(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    response = web_client_for(member).post(
+        "/rules/new/", _builder_post(**{"g1-c1-value": ""}), HTTP_HX_REQUEST="true"
+    )
+
+    page = response.content.decode()
+    assert 'data-field="g1-c1-value"' in page
+    assert "Give either a value or another metric" in page
+    assert not AutomationRule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("op", "check"),
+    [
+        ("add_condition:0", 'name="g0-c1-metric"'),
+        ("add_group", 'name="g2-c0-metric"'),
+        ("add_step", 'name="a2-type"'),
+    ],
+)
+def test_the_plus_buttons_reshape_the_form_and_keep_what_was_typed(
+    member: Membership, web_client_for: Callable[[Membership], Any], op: str, check: str
+) -> None:
+    response = web_client_for(member).post(
+        "/rules/new/", _builder_post(op=op), HTTP_HX_REQUEST="true"
+    )
+
+    page = response.content.decode()
+    assert check in page
+    assert 'value="Grouped"' in page and 'class="field-error"' not in page
+    assert not AutomationRule.objects.exists()
+
+
+def test_moving_a_step_up_and_removing_one(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    client = web_client_for(member)
+
+    moved = client.post("/rules/new/", _builder_post(op="up_step:1"), HTTP_HX_REQUEST="true")
+    removed = client.post(
+        "/rules/new/", _builder_post(op="remove_condition:1:0"), HTTP_HX_REQUEST="true"
+    )
+
+    page = moved.content.decode()
+    assert page.index('<option value="notify" selected>') < page.index(
+        '<option value="decrease_budget" selected>'
+    )
+    assert 'name="g1-c1-metric"' not in removed.content.decode()
+    assert '<option value="cpm" selected>' in removed.content.decode()
