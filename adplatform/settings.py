@@ -501,6 +501,8 @@ NOTIFICATIONS_EMAIL_TIMEOUT = float(env_int("NOTIFICATIONS_EMAIL_TIMEOUT", 20))
 NOTIFICATIONS_DIGEST_HOUR = env_int("NOTIFICATIONS_DIGEST_HOUR", 8)
 # How many missed notifications a reconnecting WebSocket client is sent at most.
 NOTIFICATIONS_REPLAY_LIMIT = env_int("NOTIFICATIONS_REPLAY_LIMIT", 200)
+# Organization template overrides are cached per process by notify() for this long.
+NOTIFICATIONS_TEMPLATE_CACHE_SECONDS = env_int("NOTIFICATIONS_TEMPLATE_CACHE_SECONDS", 30)
 # Absolute links in emails, pushes and webhooks.
 NOTIFICATIONS_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Webhook and push destinations on loopback/private addresses are refused in production (SSRF).
@@ -527,13 +529,15 @@ if REDIS_URL:
                 else "channels_redis.core.RedisChannelLayer"
             ),
             "CONFIG": {
+                # Pub/sub channel names are shared by every database of a Redis server.
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi"),
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000),
                         "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30),
                     }
-                ]
+                ],
             },
         }
     }
