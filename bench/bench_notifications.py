@@ -1,34 +1,50 @@
-"""Live notification fan-out: notify() -> channels-redis -> uvicorn -> WebSocket clients.
+"""Live notification fan-out: notify() -> channel layer -> uvicorn (the Procfile's `ws`) -> WebSockets.
 
 Baseline in the same run: the same fan-out over raw Redis pub/sub (one subscriber
-connection per client, PUBLISH per message).
+connection per client, PUBLISH per message, the same JSON).
+
+Everything runs in separate processes, as in production: the ASGI server is started from
+the Procfile's `ws` line (WS_WORKERS uvicorn workers), the clients live in
+`--client-procs` processes of their own (so the client side is not the bottleneck), and
+the publisher is one more process calling `notify()` (or PUBLISH for the baseline).
+
+Two phases per path, 1,000 notifications each:
+- `paced`: `--rate` notifications/s (default 10, i.e. 10,000 deliveries/s with 1,000
+  clients): publish->receive latency p50/p99 at a load the path can carry.
+- `flat`: published as fast as the publisher can: delivered/s (the path's capacity), lost.
 
 Needs DATABASE_URL (PostgreSQL, migrated here) and REDIS_URL; prints a skip line otherwise.
-Everything is on loopback and bounded: a fixed number of clients and messages, and a
-deadline per phase. Prints one figure per line: `name: value unit`.
+Bounded: a fixed number of clients and messages and a deadline per phase. Prints one
+figure per line: `name: value unit`.
 
-    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/3 \
-        .venv/bin/python bench/bench_notifications.py [--clients 1000] [--idle 1000] \
-        [--messages 1000] [--layers core,pubsub]
+    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/3 \\
+        .venv/bin/python bench/bench_notifications.py [--clients 1000] [--idle 1000] \\
+        [--messages 1000] [--rate 10] [--layers pubsub,core] [--client-procs 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import contextlib
 import json
 import os
+import re
+import shlex
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adplatform.settings")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 PHASE_DEADLINE = 240.0
 BENCH_PREFIX = "bench-notif"
 
@@ -39,9 +55,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Any, q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))]) if ordered else float("nan")
 
 
 # --- fixtures in the database -----------------------------------------------------------
@@ -50,8 +66,9 @@ def percentile(values: list[float], q: float) -> float:
 def setup_data(clients: int, idle: int) -> tuple[int, list[str], list[str]]:
     """One organization with `clients` members, `idle` members spread over 10 others.
 
-    Members have no email and no push subscription, so notify() only stores and publishes.
-    Returns (organization id, session keys of its members, session keys of the idle ones).
+    Members have no email and no push subscription, so notify() only stores and publishes
+    (the planning task finds nobody to email). Returns (organization id, session keys of
+    its members, session keys of the idle ones).
     """
     import django
 
@@ -62,6 +79,7 @@ def setup_data(clients: int, idle: int) -> tuple[int, list[str], list[str]]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
+    from django.utils.module_loading import import_string
 
     from adplatform.models import Membership, Organization
 
@@ -84,13 +102,19 @@ def setup_data(clients: int, idle: int) -> tuple[int, list[str], list[str]]:
         ]
     )
     store = SessionStore()
+    # A session names the backend that logged the user in; it must be one that loads users.
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
     expiry = timezone.now() + timezone.timedelta(hours=2)
     sessions = []
     for user in users:
         key = f"{BENCH_PREFIX}{user.pk:020d}xx"[:40]
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            BACKEND_SESSION_KEY: backend,
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         sessions.append(
@@ -112,8 +136,22 @@ def teardown_data() -> None:
     Session.objects.filter(session_key__startswith=BENCH_PREFIX).delete()
 
 
-def publish(organization_id: int, messages: int) -> None:
-    """Run in a child process: notify() `messages` times, as fast as it can."""
+# --- publishers (child processes) -----------------------------------------------------------
+
+
+def _paced(messages: int, rate: float) -> Any:
+    """Yield indexes, sleeping so that index i goes out at start + i / rate (0: flat out)."""
+    started = time.perf_counter()
+    for index in range(messages):
+        if rate > 0:
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        yield index
+
+
+def publish_notify(organization_id: int, messages: int, rate: float, tag: str) -> None:
+    """notify() `messages` times, each in its own transaction, as production callers do."""
     import django
 
     django.setup()
@@ -121,194 +159,311 @@ def publish(organization_id: int, messages: int) -> None:
     from notifications.services import notify
 
     organization = Organization.objects.get(pk=organization_id)
-    started = time.perf_counter()
-    for index in range(messages):
+    started = time.time()
+    for index in _paced(messages, rate):
         notify(
             organization,
             "system_update",
-            {"message": f"bench {index}", "sent_at": time.time()},
+            {"message": f"bench {tag} {index}", "sent_at": time.time()},
             priority="high",
         )
-    print(json.dumps({"publish_seconds": time.perf_counter() - started}))
+    print(json.dumps({"started": started, "seconds": time.time() - started}), flush=True)
 
 
-# --- the WebSocket run ----------------------------------------------------------------------
+def raw_event(index: int, tag: str) -> str:
+    """The same JSON shape and size as a live notification event."""
+    now = time.time()
+    return json.dumps(
+        {
+            "type": "notification.created",
+            "id": index,
+            "data": {
+                "id": index,
+                "organization": {"id": 1, "slug": f"{BENCH_PREFIX}-busy", "name": "Bench busy"},
+                "type": "system_update",
+                "priority": "high",
+                "title": "System update",
+                "body": f"bench {tag} {index}",
+                "action_url": "",
+                "data": {"message": f"bench {tag} {index}", "sent_at": now},
+                "count": 1,
+                "created_at": "2026-01-01T00:00:00+00:00",
+                "last_occurred_at": "2026-01-01T00:00:00+00:00",
+                "expires_at": "2026-04-01T00:00:00+00:00",
+            },
+            "timestamp": "2026-01-01T00:00:00+00:00",
+        },
+        separators=(",", ":"),
+    )
 
 
-async def websocket_run(
-    port: int,
-    busy_keys: list[str],
-    idle_keys: list[str],
-    organization_id: int,
-    messages: int,
-    layer: str,
-) -> dict[str, float]:
-    import websockets
+def publish_raw(redis_url: str, channel: str, messages: int, rate: float, tag: str) -> None:
+    import redis
 
-    latencies: list[float] = []
-    received = 0
-    stray = 0
-    done = asyncio.Event()
-    expected = messages * len(busy_keys)
-    first_receive = last_receive = 0.0
+    connection = redis.Redis.from_url(redis_url)
+    started = time.time()
+    for index in _paced(messages, rate):
+        connection.publish(channel, raw_event(index, tag))
+    print(json.dumps({"started": started, "seconds": time.time() - started}), flush=True)
 
-    async def client(session_key: str, counts: bool) -> None:
-        nonlocal received, stray, first_receive, last_receive
+
+# --- clients (child processes) ----------------------------------------------------------------
+
+
+async def client_process(spec: dict[str, Any]) -> None:
+    """Hold this process's share of connections; count and time what arrives per phase.
+
+    Talks to the parent in lines: out "ready"; in "phase <name> <expected>"; out
+    "done <json>" once the phase's messages arrived or on "stop"; in "quit".
+    """
+    import orjson
+
+    state: dict[str, Any] = {"expected": 0, "received": 0, "stray": 0, "last": 0.0}
+    latencies = array.array("d")
+    finished = asyncio.Event()
+    connected = 0
+    loop = asyncio.get_running_loop()
+
+    def on_message(raw: bytes | str, counts: bool) -> None:
+        now = time.time()
+        message = orjson.loads(raw)
+        if message.get("type") != "notification.created":
+            return
+        if not counts:
+            state["stray"] += 1
+            return
+        latencies.append(now - message["data"]["data"]["sent_at"])
+        state["received"] += 1
+        state["last"] = now
+        if state["received"] >= state["expected"] > 0:
+            finished.set()
+
+    async def ws_client(session_key: str, counts: bool) -> None:
+        nonlocal connected
+        import websockets
+
         async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/notifications/",
-            origin=f"http://127.0.0.1:{port}",
+            f"ws://127.0.0.1:{spec['port']}/ws/notifications/",
+            origin=f"http://127.0.0.1:{spec['port']}",  # type: ignore[arg-type]
             additional_headers={"Cookie": f"sessionid={session_key}"},
             compression=None,
             max_queue=None,
             open_timeout=60,
+            ping_interval=None,
         ) as ws:
-            connected.append(1)
+            connected += 1
             async for raw in ws:
-                now = time.time()
-                message = json.loads(raw)
-                if message["type"] != "notification.created":
-                    continue
-                if not counts:
-                    stray += 1
-                    continue
-                latencies.append(now - message["data"]["data"]["sent_at"])
-                received += 1
-                if received == 1:
-                    first_receive = time.perf_counter()
-                last_receive = time.perf_counter()
-                if received >= expected:
-                    done.set()
+                on_message(raw, counts)
 
-    connected: list[int] = []
-    tasks = []
-    connect_deadline = time.monotonic() + PHASE_DEADLINE
-    # Connect in batches so the handshakes do not time out on a small machine.
-    for batch_start in range(0, len(busy_keys) + len(idle_keys), 100):
-        batch = [(k, True) for k in busy_keys] + [(k, False) for k in idle_keys]
-        for key, counts in batch[batch_start : batch_start + 100]:
-            tasks.append(asyncio.create_task(client(key, counts)))
-        while len(connected) < min(len(tasks), len(busy_keys) + len(idle_keys)):
-            await asyncio.sleep(0.05)
-            if time.monotonic() > connect_deadline:
-                raise RuntimeError(f"only {len(connected)} of {len(tasks)} connected in time")
-            failed = [t for t in tasks if t.done() and t.exception()]
-            if failed:
-                raise RuntimeError(f"connection failed: {failed[0].exception()!r}")
-    connect_done = time.perf_counter()
+    async def raw_client(index: int, counts: bool) -> None:
+        nonlocal connected
+        import redis.asyncio as aioredis
 
-    env = {**os.environ, "CHANNEL_LAYER": layer}
-    publisher = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--publish",
-        str(organization_id),
-        str(messages),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    publish_started = time.perf_counter()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), timeout=PHASE_DEADLINE)
-    out, _ = await publisher.communicate()
-    await asyncio.sleep(0.5)  # anything for the idle clients would have arrived by now
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    publish_seconds = json.loads(out.decode().strip().splitlines()[-1])["publish_seconds"]
-    span = (last_receive - publish_started) if received else float("nan")
-    del connect_done, first_receive
-    return {
-        "received": received,
-        "expected": expected,
-        "stray": stray,
-        "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
-        "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else float("nan"),
-        "delivered_per_s": received / span if received else 0.0,
-        "publish_per_s": messages / publish_seconds,
-    }
-
-
-# --- the raw Redis pub/sub baseline --------------------------------------------------------------
-
-
-async def redis_run(redis_url: str, clients: int, idle: int, messages: int) -> dict[str, float]:
-    import redis.asyncio as aioredis
-
-    channel = f"{BENCH_PREFIX}:busy:{os.getpid()}"
-    latencies: list[float] = []
-    received = 0
-    done = asyncio.Event()
-    expected = messages * clients
-    last_receive = 0.0
-    subscribed: list[int] = []
-
-    async def subscriber(index: int, counts: bool) -> None:
-        nonlocal received, last_receive
-        connection = aioredis.Redis.from_url(redis_url)
+        connection = aioredis.Redis.from_url(spec["redis_url"])
         pubsub = connection.pubsub()
-        await pubsub.subscribe(channel if counts else f"{channel}:idle:{index % 10}")
-        subscribed.append(1)
-        try:
-            async for item in pubsub.listen():
-                if item["type"] != "message":
-                    continue
-                now = time.time()
-                message = json.loads(item["data"])
-                latencies.append(now - message["data"]["data"]["sent_at"])
-                received += 1
-                last_receive = time.perf_counter()
-                if received >= expected:
-                    done.set()
-        finally:
-            await pubsub.aclose()
-            await connection.aclose()
+        channel = spec["channel"] if counts else f"{spec['channel']}:idle:{index % 10}"
+        await pubsub.subscribe(channel)
+        connected += 1
+        async for item in pubsub.listen():
+            if item["type"] == "message":
+                on_message(item["data"], counts)
 
-    tasks: list[asyncio.Task[None]] = []
-    deadline = time.monotonic() + PHASE_DEADLINE
-    # Subscribe in batches, like the WebSocket clients connect, and stop on the first error.
-    for batch_start in range(0, clients + idle, 100):
-        for index in range(batch_start, min(batch_start + 100, clients + idle)):
-            tasks.append(asyncio.create_task(subscriber(index, index < clients)))
-        while len(subscribed) < len(tasks):
-            await asyncio.sleep(0.05)
-            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+    members = [(key, True) for key in spec["busy"]] + [(key, False) for key in spec["idle"]]
+    tasks = []
+    for start in range(0, len(members), 50):
+        for index, (key, counts) in enumerate(members[start : start + 50], start):
+            tasks.append(
+                asyncio.create_task(
+                    ws_client(key, counts) if spec["mode"] == "ws" else raw_client(index, counts)
+                )
+            )
+        while connected < len(tasks):
+            await asyncio.sleep(0.02)
+            failed = [t for t in tasks if t.done()]
             if failed:
-                raise RuntimeError(f"subscribe failed: {failed[0].exception()!r}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {len(subscribed)} of {len(tasks)} subscribed in time")
-    publisher = aioredis.Redis.from_url(redis_url)
-    started = time.perf_counter()
-    for index in range(messages):
-        # The same JSON shape and size as a live notification event.
-        body = json.dumps(
-            {
-                "type": "notification.created",
-                "id": index,
-                "data": {
-                    "id": index,
-                    "title": "Bench",
-                    "body": f"bench {index}",
-                    "priority": "high",
-                    "data": {"message": f"bench {index}", "sent_at": time.time()},
-                },
-                "timestamp": "",
-            }
-        )
-        await publisher.publish(channel, body)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), timeout=PHASE_DEADLINE)
+                raise RuntimeError(f"client failed: {failed[0].exception()!r}")
+    print("ready", flush=True)
+
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        line = (await reader.readline()).decode().split()
+        if not line or line[0] == "quit":
+            break
+        if line[0] == "phase":
+            latencies = array.array("d")
+            state.update(expected=int(line[2]), received=0, stray=0, last=0.0)
+            finished.clear()
+            print("started", flush=True)
+            stop = asyncio.create_task(reader.readline())
+            done = asyncio.create_task(finished.wait())
+            await asyncio.wait([stop, done], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.sleep(0.5)  # anything for the idle clients would be here by now
+            done.cancel()
+            with tempfile.NamedTemporaryFile(
+                prefix="bench-notif-", suffix=".bin", delete=False
+            ) as out:
+                latencies.tofile(out)
+            summary = {k: state[k] for k in ("received", "stray", "last")}
+            print("done " + json.dumps({**summary, "file": out.name}), flush=True)
+            await stop  # the parent always sends "stop" after the phase
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await publisher.aclose()
-    span = last_receive - started if received else float("nan")
-    return {
-        "received": received,
-        "expected": expected,
-        "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
-        "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else float("nan"),
-        "delivered_per_s": received / span if received else 0.0,
-    }
+
+
+# --- the parent ---------------------------------------------------------------------------------
+
+
+class Clients:
+    """The client processes of one path."""
+
+    def __init__(self, spec: dict[str, Any], processes: int) -> None:
+        self.children: list[subprocess.Popen[str]] = []
+        for index in range(processes):
+            share = {
+                **spec,
+                "busy": spec["busy"][index::processes],
+                "idle": spec["idle"][index::processes],
+            }
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--client", json.dumps(share)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+            self.children.append(child)
+            self.expected_share = None
+        self.shares = [len(spec["busy"][i::processes]) for i in range(processes)]
+        for child in self.children:
+            self._expect(child, "ready")
+
+    @staticmethod
+    def _expect(child: subprocess.Popen[str], word: str) -> str:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line.startswith(word):
+            raise RuntimeError(f"client process said {line!r}, expected {word!r}")
+        return line
+
+    def phase(
+        self, name: str, messages: int, publisher: list[str], env: dict[str, str]
+    ) -> dict[str, Any]:
+        for child, share in zip(self.children, self.shares, strict=True):
+            assert child.stdin is not None
+            child.stdin.write(f"phase {name} {messages * share}\n")
+        for child in self.children:
+            self._expect(child, "started")
+        out = subprocess.run(publisher, env=env, capture_output=True, text=True, check=True)
+        published = json.loads(out.stdout.strip().splitlines()[-1])
+        # Wait for every client process to have all its messages, or for the deadline.
+        deadline = time.time() + PHASE_DEADLINE
+        results = []
+        for child in self.children:
+            assert child.stdin is not None and child.stdout is not None
+            remaining = max(0.1, deadline - time.time())
+            ready = _readline_with_timeout(child, remaining)
+            if ready is None:
+                child.stdin.write("stop\n")
+                ready = child.stdout.readline()
+            else:
+                child.stdin.write("stop\n")
+            results.append(json.loads(ready.removeprefix("done ")))
+        latencies = array.array("d")
+        for result in results:
+            with open(result["file"], "rb") as handle:
+                latencies.frombytes(handle.read())
+            os.unlink(result["file"])
+        received = sum(r["received"] for r in results)
+        last = max((r["last"] for r in results if r["received"]), default=float("nan"))
+        return {
+            "received": received,
+            "expected": messages * sum(self.shares),
+            "stray": sum(r["stray"] for r in results),
+            "p50_ms": percentile(latencies, 0.50) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
+            "delivered_per_s": received / (last - published["started"]) if received else 0.0,
+            "publish_per_s": messages / published["seconds"],
+        }
+
+    def close(self) -> None:
+        for child in self.children:
+            with contextlib.suppress(Exception):
+                assert child.stdin is not None
+                child.stdin.write("quit\n")
+                child.stdin.close()
+        for child in self.children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _readline_with_timeout(child: subprocess.Popen[str], timeout: float) -> str | None:
+    import selectors
+
+    assert child.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return None
+    return child.stdout.readline()
+
+
+def procfile_command(name: str, env: dict[str, str]) -> list[str]:
+    """The Procfile's command for `name`, with ${VAR:-default} expanded from `env`."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            command = line.split(":", 1)[1].strip()
+            expanded = re.sub(
+                r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1)) or m.group(2), command
+            )
+            return shlex.split(expanded)
+    raise RuntimeError(f"no {name!r} process in the Procfile")
+
+
+def start_process(
+    name: str, env: dict[str, str], port: int | None = None
+) -> subprocess.Popen[bytes]:
+    # Their logs go to a file (printed on failure) so they do not mix with the figures.
+    log = tempfile.NamedTemporaryFile(prefix=f"bench-notif-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+    server = subprocess.Popen(
+        procfile_command(name, env),
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server.log_path = log.name  # type: ignore[attr-defined]
+    if port is None:
+        return server
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop_process(server)
+    raise RuntimeError(f"{name} did not start; see {log.name}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    # The Procfile's process may have children (uvicorn workers): stop its whole group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log_path = Path(process.log_path)  # type: ignore[attr-defined]
+    if "Traceback" in log_path.read_text(errors="replace"):
+        print(f"# errors were logged by {process.args[0]}: {log_path}", file=sys.stderr)
+    else:
+        log_path.unlink()
 
 
 def ensure_database(database_url: str) -> None:
@@ -327,36 +482,18 @@ def ensure_database(database_url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def start_server(port: int, layer: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CHANNEL_LAYER": layer}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "adplatform.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("uvicorn did not start")
+def report(name: str, phase: str, result: dict[str, Any], baseline: dict[str, Any] | None) -> None:
+    prefix = f"{name}_{phase}"
+    print(f"{prefix}_p50: {result['p50_ms']:.1f} ms")
+    print(f"{prefix}_p99: {result['p99_ms']:.1f} ms")
+    print(f"{prefix}_delivered: {result['delivered_per_s']:.0f} msg/s")
+    print(f"{prefix}_lost: {result['expected'] - result['received']:.0f} messages")
+    print(f"{prefix}_publish_rate: {result['publish_per_s']:.0f} msg/s")
+    if "stray" in result and name != "raw_redis_pubsub":
+        print(f"{prefix}_leaked_to_other_orgs: {result['stray']:.0f} messages")
+    if baseline is not None and baseline["delivered_per_s"]:
+        ratio = result["delivered_per_s"] / baseline["delivered_per_s"]
+        print(f"{prefix}_vs_raw_redis_throughput: {ratio:.2f} ratio")
 
 
 def main() -> int:
@@ -364,11 +501,25 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--layers", default="core,pubsub")
-    parser.add_argument("--publish", nargs=2, type=int, metavar=("ORG_ID", "MESSAGES"))
+    parser.add_argument("--rate", type=float, default=10.0, help="notifications/s when paced")
+    parser.add_argument("--phases", default="paced,flat")
+    parser.add_argument("--layers", default="pubsub,core")
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--ws-workers", default=os.environ.get("WS_WORKERS", ""))
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--publish-notify", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--publish-raw", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.publish:
-        publish(*args.publish)
+    if args.client:
+        asyncio.run(client_process(json.loads(args.client)))
+        return 0
+    if args.publish_notify:
+        org, messages, rate, tag = args.publish_notify
+        publish_notify(int(org), int(messages), float(rate), tag)
+        return 0
+    if args.publish_raw:
+        url, channel, messages, rate, tag = args.publish_raw
+        publish_raw(url, channel, int(messages), float(rate), tag)
         return 0
 
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
@@ -380,32 +531,66 @@ def main() -> int:
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True
     )
     organization_id, busy_keys, idle_keys = setup_data(args.clients, args.idle)
+    run_id = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Pub/sub channels are not per Redis database: keep this run's groups to itself.
+        "CHANNEL_LAYER_PREFIX": f"{BENCH_PREFIX}-{run_id}",
+        "PYTHONPATH": str(ROOT),
+    }
+    if args.ws_workers:
+        env["WS_WORKERS"] = args.ws_workers
+    phases = {"paced": args.rate, "flat": 0.0}
+    selected = [p for p in args.phases.split(",") if p]
+    baseline: dict[str, dict[str, Any]] = {}
     try:
-        baseline = asyncio.run(redis_run(redis_url, args.clients, args.idle, args.messages))
-        print(f"raw_redis_pubsub_p50: {baseline['p50_ms']:.1f} ms")
-        print(f"raw_redis_pubsub_p99: {baseline['p99_ms']:.1f} ms")
-        print(f"raw_redis_pubsub_delivered: {baseline['delivered_per_s']:.0f} msg/s")
-        print(f"raw_redis_pubsub_lost: {baseline['expected'] - baseline['received']:.0f} messages")
+        channel = f"{BENCH_PREFIX}:{run_id}:busy"
+        clients = Clients(
+            {
+                "mode": "raw",
+                "redis_url": redis_url,
+                "channel": channel,
+                "busy": busy_keys,
+                "idle": idle_keys,
+            },
+            args.client_procs,
+        )
+        try:
+            for phase in selected:
+                command = [sys.executable, __file__, "--publish-raw", redis_url, channel]
+                command += [str(args.messages), str(phases[phase]), phase]
+                baseline[phase] = clients.phase(phase, args.messages, command, env)
+                report("raw_redis_pubsub", phase, baseline[phase], None)
+        finally:
+            clients.close()
         for layer in args.layers.split(","):
             port = free_port()
-            server = start_server(port, layer)
+            layer_env = {**env, "CHANNEL_LAYER": layer, "WS_PORT": str(port)}
+            # Outbound planning runs in the notifications worker, as in production.
+            worker = start_process("worker_rules", {**layer_env, "RULES_CONCURRENCY": "1"})
+            server = start_process("ws", layer_env, port)
             try:
-                result = asyncio.run(
-                    websocket_run(port, busy_keys, idle_keys, organization_id, args.messages, layer)
+                clients = Clients(
+                    {"mode": "ws", "port": port, "busy": busy_keys, "idle": idle_keys},
+                    args.client_procs,
                 )
+                try:
+                    for phase in selected:
+                        command = [
+                            sys.executable,
+                            __file__,
+                            "--publish-notify",
+                            str(organization_id),
+                        ]
+                        command += [str(args.messages), str(phases[phase]), f"{layer}-{phase}"]
+                        result = clients.phase(phase, args.messages, command, layer_env)
+                        report(f"notify_ws_{layer}", phase, result, baseline.get(phase))
+                finally:
+                    clients.close()
             finally:
-                server.terminate()
-                server.wait(timeout=20)
-            name = f"notify_ws_{layer}"
-            print(f"{name}_p50: {result['p50_ms']:.1f} ms")
-            print(f"{name}_p99: {result['p99_ms']:.1f} ms")
-            print(f"{name}_delivered: {result['delivered_per_s']:.0f} msg/s")
-            print(f"{name}_lost: {result['expected'] - result['received']:.0f} messages")
-            print(f"{name}_leaked_to_other_orgs: {result['stray']:.0f} messages")
-            print(f"{name}_publish_rate: {result['publish_per_s']:.0f} notify/s")
-            print(
-                f"{name}_vs_raw_redis_throughput: {result['delivered_per_s'] / baseline['delivered_per_s']:.2f} ratio"
-            )
+                stop_process(server)
+                stop_process(worker)
     finally:
         teardown_data()
     return 0

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template import TemplateSyntaxError
 
-from notifications import services
+from notifications import selectors, services
 from notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -120,6 +120,23 @@ class NotificationTemplateAdmin(admin.ModelAdmin[NotificationTemplate]):
     form = NotificationTemplateForm
     list_display = ["type", "organization"]
     list_filter = ["type", "organization"]
+
+    # notify() caches overrides per process for a few seconds; this process sees edits now.
+    def save_model(
+        self, request: HttpRequest, obj: NotificationTemplate, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        selectors.clear_template_cache()
+
+    def delete_model(self, request: HttpRequest, obj: NotificationTemplate) -> None:
+        super().delete_model(request, obj)
+        selectors.clear_template_cache()
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[NotificationTemplate]
+    ) -> None:
+        super().delete_queryset(request, queryset)
+        selectors.clear_template_cache()
 
 
 @admin.register(NotificationPreference)

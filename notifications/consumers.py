@@ -4,20 +4,28 @@ Authenticated by the session (browsers) or an API key (partners, see ws_auth). I
 only the groups of the caller's organizations (and the user's own group), forwards
 events, and replays from the database what a reconnecting client missed
 (`?last_id=<id>`). It never writes to the database.
+
+Live events arrive as JSON text already encoded by the publisher and are forwarded as
+is: with a thousand sockets in one organization, each event is one `send` per socket.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from adplatform.models import Membership
-from notifications.realtime import LiveEvent, organization_group, user_group
+from notifications.realtime import HANDLER, LiveEvent, organization_group, user_group
 from notifications.selectors import list_missed_notifications
 from notifications.services import serialize_live
 from notifications.ws_auth import SUBPROTOCOL
@@ -49,7 +57,47 @@ def _missed(
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    """Socket events run through Channels' dispatch; live events through a loop of their own.
+
+    Channels' consumer waits on the socket and the layer together with asyncio.wait() and a
+    new task per message, and closes stale database connections in a worker thread before
+    every handler. At a thousand sockets per event that was most of the server's time, so
+    layer messages are read by one long-lived task per socket that forwards the text.
+    """
+
     groups: list[str]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # AsyncConsumer.__call__, except that only the socket goes through await_many_dispatch.
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        self._live = asyncio.Event()
+        forwarder = asyncio.create_task(self._forward_live_events())
+        try:
+            await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarder
+
+    async def _forward_live_events(self) -> None:
+        while True:
+            # Receiving at once (not after connect) lets the layer clean the channel up
+            # when this task is cancelled; messages wait until the socket is accepted.
+            message = await self.channel_layer.receive(self.channel_name)
+            await self._live.wait()
+            if message.get("type") != HANDLER:
+                continue
+            try:
+                await self.base_send({"type": "websocket.send", "text": message["text"]})
+            except OSError:
+                # The client went away mid-send; the socket's disconnect ends the consumer.
+                logger.debug("Live event not sent: socket closed")
+                return
 
     async def connect(self) -> None:
         # The base class leaves every group in self.groups when the socket closes.
@@ -92,6 +140,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                     data={"count": min(len(missed), limit), "truncated": len(missed) > limit},
                 ).as_message()
             )
+        # Live events flow only now, after the replay (the client drops repeats by id).
+        self._live.set()
 
     def _last_id(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
@@ -102,6 +152,3 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         # The socket is for listening; the only client message is a keep-alive.
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json(LiveEvent(type="pong", id=0, data={}).as_message())
-
-    async def notification_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])

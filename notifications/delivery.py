@@ -342,6 +342,28 @@ def send_due_digests(*, now: Any = None, force: bool = False) -> int:
     return sent
 
 
+def release_held_deliveries(*, now: Any = None) -> int:
+    """Queue email and push held back by quiet hours that have ended; returns how many.
+
+    Expired notifications are caught by deliver() itself (status "expired").
+    """
+    from notifications.tasks import deliver_notification_task
+
+    now = now or timezone.now()
+    due = list(
+        Delivery.objects.filter(status=DeliveryStatus.HELD, hold_until__lte=now)
+        .order_by("hold_until")
+        .values_list("pk", flat=True)[:1000]
+    )
+    Delivery.objects.filter(pk__in=due, status=DeliveryStatus.HELD).update(
+        status=DeliveryStatus.PENDING, updated_at=now
+    )
+    # A concurrent sweep may queue the same ids; deliver() claims each row once.
+    for pk in due:
+        deliver_notification_task.delay(pk)
+    return len(due)
+
+
 def retry_due_deliveries(*, now: Any = None) -> int:
     """Re-queue pending deliveries whose backoff has passed, and rescue stuck ones.
 

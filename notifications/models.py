@@ -44,6 +44,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_occurred_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
+    # 1 + the priority rank outbound deliveries were last planned for (0: not yet): the
+    # planning task claims it with a conditional UPDATE, so a repeated task sends nothing
+    # twice while an escalation plans again.
+    planned_priority_rank = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -95,7 +99,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     DIGEST = "digest", "Waiting for the daily digest"
-    SUPPRESSED = "suppressed", "Suppressed (quiet hours)"
+    HELD = "held", "Held until the member's quiet hours end"
     EXPIRED = "expired", "Expired before delivery"
 
 
@@ -130,6 +134,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # For status "held": when the member's quiet hours end and it becomes pending.
+    hold_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -141,6 +147,7 @@ class Delivery(models.Model):
                 name="delivery_digest",
                 condition=Q(status="digest"),
             ),
+            models.Index(fields=["hold_until"], name="delivery_held", condition=Q(status="held")),
         ]
 
     def __str__(self) -> str:

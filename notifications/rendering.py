@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils.html import escape, linebreaks
 
 from notifications.registry import NotificationType
@@ -42,10 +43,17 @@ def templates_for(notification_type: NotificationType, override: Any | None = No
     )
 
 
+@lru_cache(maxsize=512)
+def _compile(source: str) -> Template:
+    # Keyed by the source text, so an edited override compiles afresh; parsing costs more
+    # than rendering, and notify() renders the same few templates over and over.
+    return _engine.from_string(source)
+
+
 def _render(source: str, data: dict[str, Any], *, autoescape: bool) -> str:
     if not source:
         return ""
-    template = _engine.from_string(source)
+    template = _compile(source)
     return template.render(Context(data, autoescape=autoescape)).strip()
 
 

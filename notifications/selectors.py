@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -116,6 +118,36 @@ def list_preferences(
 
 def get_template_override(organization: Organization, *, type: str) -> NotificationTemplate | None:
     return NotificationTemplate.objects.filter(organization=organization, type=type).first()
+
+
+# (organization id, type) -> (fetched at, override); per process, see get_template_override_cached.
+_template_cache: dict[tuple[int, str], tuple[float, NotificationTemplate | None]] = {}
+
+
+def get_template_override_cached(
+    organization: Organization, *, type: str
+) -> NotificationTemplate | None:
+    """get_template_override, remembered for NOTIFICATIONS_TEMPLATE_CACHE_SECONDS.
+
+    notify() is hot and overrides are rare and rarely edited: an edit shows at once in the
+    process that saved it (the admin clears this cache) and within the TTL elsewhere.
+    """
+    ttl = settings.NOTIFICATIONS_TEMPLATE_CACHE_SECONDS
+    key = (organization.pk, type)
+    cached = _template_cache.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    override = get_template_override(organization, type=type)
+    if ttl > 0:
+        if len(_template_cache) > 10_000:
+            _template_cache.clear()
+        _template_cache[key] = (now, override)
+    return override
+
+
+def clear_template_cache() -> None:
+    _template_cache.clear()
 
 
 def list_webhook_endpoints(organization: Organization) -> QuerySet[WebhookEndpoint]:

@@ -11,6 +11,7 @@ preferences allow. Callers never talk to a channel directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from adplatform.fields import reveal
@@ -48,14 +48,13 @@ from notifications.realtime import (
     organization_group,
     publish,
     publish_coalesced_on_commit,
+    publish_many,
     user_group,
 )
 from notifications.registry import PRIORITY_RANK, Priority, get_type, priority_at_least
 from notifications.rendering import render_notification, templates_for
 
 logger = logging.getLogger(__name__)
-
-UserModel = get_user_model()
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -114,17 +113,29 @@ def notify(
             raise NotificationError("Every recipient must be a member of the organization.")
 
     rendered = render_notification(
-        templates_for(notification_type, selectors.get_template_override(organization, type=type)),
+        templates_for(
+            notification_type, selectors.get_template_override_cached(organization, type=type)
+        ),
         clean_data,
     )
-    results = []
-    with transaction.atomic():
+    results: list[Notification] = []
+    events: list[tuple[Notification, str]] = []
+    dedup = bool(subject_key) and settings.NOTIFICATIONS_DEDUP_WINDOW_SECONDS > 0
+    # One row and nothing to look up: the INSERT is atomic on its own, and a transaction
+    # (or a savepoint inside the caller's) would add two round trips to the hot path.
+    atomic = transaction.atomic() if dedup or len(targets) > 1 else contextlib.nullcontext()
+    with atomic:
+        new: list[Notification] = []
         for recipient in targets:
             existing = _find_duplicate(organization, type, subject_key, recipient, now)
             if existing is not None:
-                results.append(_bump(existing, clean_data, rendered, priority, now))
+                escalated = _bump(existing, clean_data, rendered, priority, now)
+                events.append((existing, "notification.updated"))
+                if escalated:
+                    new.append(existing)
+                results.append(existing)
                 continue
-            notification = Notification.objects.create(
+            notification = Notification(
                 organization=organization,
                 recipient=recipient,
                 type=type,
@@ -139,11 +150,17 @@ def notify(
                 last_occurred_at=now,
                 expires_at=expires_at,
             )
-            deliveries = _plan_deliveries(notification)
-            transaction.on_commit(
-                _after_commit(notification, [d.pk for d in deliveries], "notification.created")
-            )
             results.append(notification)
+            events.append((notification, "notification.created"))
+        # One INSERT for all new rows; outbound deliveries are planned by a task after
+        # commit, so the caller's transaction holds no member, preference or delivery work.
+        fresh = [n for n in results if n.pk is None]
+        if len(fresh) == 1:
+            fresh[0].save(force_insert=True)  # bulk_create would wrap it in BEGIN/COMMIT
+        else:
+            Notification.objects.bulk_create(fresh)
+        new.extend(n for n, kind in events if kind == "notification.created")
+        transaction.on_commit(_after_commit(organization, events, [n.pk for n in new]))
     return results
 
 
@@ -179,11 +196,12 @@ def _bump(
     rendered: Any,
     priority: str,
     now: dt.datetime,
-) -> Notification:
-    """A repeat of the same event: count it, refresh the text, escalate the priority."""
+) -> bool:
+    """A repeat of the same event: count it, refresh the text, escalate the priority.
+
+    Returns whether the priority went up (only then do email, push and webhooks go again).
+    """
     escalated = PRIORITY_RANK[priority] > PRIORITY_RANK[notification.priority]
-    Notification.objects.filter(pk=notification.pk).update(count=F("count") + 1)
-    notification.refresh_from_db(fields=["count"])
     notification.data = data
     notification.title = rendered.title
     notification.body = rendered.body
@@ -192,8 +210,11 @@ def _bump(
     notification.last_occurred_at = now
     if escalated:
         notification.priority = priority
+    # One UPDATE; the row is locked (select_for_update), so count + 1 cannot race.
+    notification.count += 1
     notification.save(
         update_fields=[
+            "count",
             "data",
             "title",
             "body",
@@ -203,50 +224,55 @@ def _bump(
             "priority",
         ]
     )
-    # Only an escalation reaches email, push and webhooks again; plain repeats stay in-app.
-    deliveries = _plan_deliveries(notification) if escalated else []
-    transaction.on_commit(
-        _after_commit(notification, [d.pk for d in deliveries], "notification.updated")
-    )
-    return notification
+    return escalated
 
 
-def _after_commit(notification: Notification, delivery_ids: list[int], event_type: str) -> Any:
-    # Recorded inside the caller's transaction as sent; corrected below in the rare case
-    # the layer is down (saves a second commit per notification on the hot path).
-    live = Delivery.objects.create(
-        organization_id=notification.organization_id,
-        notification=notification,
-        channel=Channel.WEBSOCKET,
-        status=DeliveryStatus.SENT,
-        attempts=1,
-        sent_at=timezone.now(),
-    )
-
+def _after_commit(
+    organization: Organization, events: list[tuple[Notification, str]], plan_ids: list[int]
+) -> Any:
     def run() -> None:
-        from notifications.tasks import deliver_notification_task
+        from notifications.tasks import plan_deliveries_task
 
-        group = (
-            organization_group(notification.organization_id)
-            if notification.recipient_id is None
-            else user_group(notification.recipient_id)
-        )
-        event = LiveEvent(type=event_type, id=notification.pk, data=serialize_live(notification))
-        if not publish(group, event):
-            Delivery.objects.filter(pk=live.pk).update(
-                status=DeliveryStatus.FAILED,
-                sent_at=None,
-                error="Channel layer unavailable; clients replay from the database.",
+        live = [
+            (
+                organization_group(organization.pk)
+                if notification.recipient_id is None
+                else user_group(notification.recipient_id),
+                LiveEvent(
+                    type=kind,
+                    id=notification.pk,
+                    data=serialize_live(notification, organization=organization),
+                ),
             )
-        for delivery_id in delivery_ids:
-            deliver_notification_task.delay(delivery_id)
+            for notification, kind in events
+        ]
+        if not publish_many(live):
+            # Live delivery is not recorded when it works (the layer is at-most-once, and a
+            # row per event would double the writes); an outage is, for the admin's log.
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        organization_id=organization.pk,
+                        notification=notification,
+                        channel=Channel.WEBSOCKET,
+                        status=DeliveryStatus.FAILED,
+                        attempts=1,
+                        error="Channel layer unavailable; clients replay from the database.",
+                    )
+                    for notification, _ in events
+                ]
+            )
+        for notification_id in plan_ids:
+            plan_deliveries_task.delay(notification_id)
 
     return run
 
 
-def serialize_live(notification: Notification) -> dict[str, Any]:
+def serialize_live(
+    notification: Notification, *, organization: Organization | None = None
+) -> dict[str, Any]:
     """The `data` of a live event; the same fields the API lists."""
-    organization = notification.organization
+    organization = organization or notification.organization
     return {
         "id": notification.pk,
         "organization": {
@@ -267,93 +293,132 @@ def serialize_live(notification: Notification) -> dict[str, Any]:
     }
 
 
-def _in_quiet_hours(member_settings: NotificationSettings, now: dt.datetime) -> bool:
+def quiet_hours_end(member_settings: NotificationSettings, now: dt.datetime) -> dt.datetime | None:
+    """When the member's quiet hours in force at `now` end (aware), or None outside them."""
     start, end = member_settings.quiet_hours_start, member_settings.quiet_hours_end
     if start is None or end is None or start == end:
-        return False
-    local = now.astimezone(zoneinfo.ZoneInfo(member_settings.time_zone)).time()
+        return None
+    zone = zoneinfo.ZoneInfo(member_settings.time_zone)
+    local = now.astimezone(zone)
+    time_of_day, end_date = local.time(), local.date()
     if start < end:
-        return start <= local < end
-    # Over midnight, e.g. 22:00-07:00.
-    return local >= start or local < end
+        if not start <= time_of_day < end:
+            return None
+    elif time_of_day >= start:
+        # Over midnight, e.g. 22:00-07:00, and it is 23:30: they end tomorrow morning.
+        end_date += dt.timedelta(days=1)
+    elif time_of_day >= end:
+        return None
+    return dt.datetime.combine(end_date, end, tzinfo=zone)
 
 
-def _plan_deliveries(notification: Notification) -> list[Delivery]:
-    """One Delivery per (channel, target) that preferences allow; pending ones get a task."""
+def plan_deliveries(notification_id: int) -> list[int]:
+    """One Delivery per (channel, target) that preferences allow; returns the pending ids.
+
+    Runs in a task after notify() commits. Claims the notification's current priority with
+    a conditional UPDATE, so a repeated task plans nothing twice, while an escalation
+    (a higher priority) plans again. Email and push during a member's quiet hours are held
+    until they end (urgent goes at once); low priority waits for the digest when wanted.
+    """
+    notification = (
+        Notification.objects.select_related("organization").filter(pk=notification_id).first()
+    )
     now = timezone.now()
+    if notification is None or notification.is_expired(now):
+        return []
     organization = notification.organization
     urgent = notification.priority == Priority.URGENT
-    if notification.recipient_id is not None:
-        user_ids = [notification.recipient_id]
-    else:
-        user_ids = list(
-            Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
-        )
-    emails = dict(
-        UserModel._default_manager.filter(pk__in=user_ids, is_active=True).values_list(
-            "pk", "email"
-        )
+    # Only members something can reach: an email address or a browser subscribed to push.
+    members = Membership.objects.filter(organization=organization, user__is_active=True).filter(
+        ~Q(user__email="") | Exists(PushSubscription.objects.filter(user_id=OuterRef("user_id")))
     )
-    preferences = {
-        p.user_id: p
-        for p in NotificationPreference.objects.filter(
-            organization=organization, user_id__in=user_ids, type=notification.type
-        )
-    }
-    member_settings = {
-        s.user_id: s
-        for s in NotificationSettings.objects.filter(
-            organization=organization, user_id__in=user_ids
-        )
-    }
+    if notification.recipient_id is not None:
+        members = members.filter(user_id=notification.recipient_id)
+    emails: dict[int, str] = dict(members.values_list("user_id", "user__email"))
+    preferences: dict[int, NotificationPreference] = {}
+    member_settings: dict[int, NotificationSettings] = {}
     subscriptions: dict[int, list[PushSubscription]] = {}
-    for subscription in PushSubscription.objects.filter(user_id__in=user_ids):
-        subscriptions.setdefault(subscription.user_id, []).append(subscription)
+    if emails:
+        preferences = {
+            p.user_id: p
+            for p in NotificationPreference.objects.filter(
+                organization=organization, user_id__in=emails, type=notification.type
+            )
+        }
+        member_settings = {
+            s.user_id: s
+            for s in NotificationSettings.objects.filter(
+                organization=organization, user_id__in=emails
+            )
+        }
+        for subscription in PushSubscription.objects.filter(user_id__in=emails):
+            subscriptions.setdefault(subscription.user_id, []).append(subscription)
 
     planned: list[Delivery] = []
+    default_preference = NotificationPreference(type=notification.type)
+    default_settings = NotificationSettings()
     for user_id, email_address in emails.items():
-        preference = preferences.get(user_id) or NotificationPreference(type=notification.type)
+        preference = preferences.get(user_id, default_preference)
         if not priority_at_least(notification.priority, preference.min_priority):
             continue
-        settings_row = member_settings.get(user_id) or NotificationSettings()
-        quiet = not urgent and _in_quiet_hours(settings_row, now)
+        settings_row = member_settings.get(user_id, default_settings)
+        hold_until = None if urgent else quiet_hours_end(settings_row, now)
+        status = DeliveryStatus.HELD if hold_until else DeliveryStatus.PENDING
         if preference.email and email_address:
-            if notification.priority == Priority.LOW and settings_row.email_digest:
-                status = DeliveryStatus.DIGEST
-            else:
-                status = DeliveryStatus.SUPPRESSED if quiet else DeliveryStatus.PENDING
-            planned.append(_delivery(notification, Channel.EMAIL, status, user_id=user_id))
-        if preference.web_push:
-            for subscription in subscriptions.get(user_id, []):
-                status = DeliveryStatus.SUPPRESSED if quiet else DeliveryStatus.PENDING
-                planned.append(
-                    _delivery(
-                        notification,
-                        Channel.WEB_PUSH,
-                        status,
-                        user_id=user_id,
-                        push_subscription=subscription,
-                    )
+            digest = notification.priority == Priority.LOW and settings_row.email_digest
+            planned.append(
+                _delivery(
+                    notification,
+                    Channel.EMAIL,
+                    DeliveryStatus.DIGEST if digest else status,
+                    None if digest else hold_until,
+                    user_id=user_id,
                 )
+            )
+        if preference.web_push:
+            planned.extend(
+                _delivery(
+                    notification,
+                    Channel.WEB_PUSH,
+                    status,
+                    hold_until,
+                    user_id=user_id,
+                    push_subscription=subscription,
+                )
+                for subscription in subscriptions.get(user_id, [])
+            )
     for endpoint in selectors.list_webhook_endpoints(organization).filter(is_active=True):
         if endpoint.types and notification.type not in endpoint.types:
             continue
         if not priority_at_least(notification.priority, endpoint.min_priority):
             continue
         planned.append(
-            _delivery(notification, Channel.WEBHOOK, DeliveryStatus.PENDING, webhook=endpoint)
+            _delivery(notification, Channel.WEBHOOK, DeliveryStatus.PENDING, None, webhook=endpoint)
         )
-    created = Delivery.objects.bulk_create(planned)
-    return [d for d in created if d.status == DeliveryStatus.PENDING]
+    if not planned:
+        return []  # nothing written, so nothing to claim
+    rank = PRIORITY_RANK[notification.priority] + 1
+    with transaction.atomic():
+        claimed = Notification.objects.filter(
+            pk=notification.pk, planned_priority_rank__lt=rank
+        ).update(planned_priority_rank=rank)
+        created = Delivery.objects.bulk_create(planned) if claimed else []
+    return [d.pk for d in created if d.status == DeliveryStatus.PENDING]
 
 
-def _delivery(notification: Notification, channel: str, status: str, **targets: Any) -> Delivery:
+def _delivery(
+    notification: Notification,
+    channel: str,
+    status: str,
+    hold_until: dt.datetime | None,
+    **targets: Any,
+) -> Delivery:
     return Delivery(
         organization_id=notification.organization_id,
         notification=notification,
         channel=channel,
         status=status,
-        error="Quiet hours" if status == DeliveryStatus.SUPPRESSED else "",
+        hold_until=hold_until,
         **targets,
     )
 

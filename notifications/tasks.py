@@ -31,9 +31,19 @@ def deliver_notification_task(self: Task, delivery_id: int) -> str:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
 
 
+@shared_task(acks_late=True)
+def plan_deliveries_task(notification_id: int) -> int:
+    """Plan a new (or escalated) notification's email, push and webhook deliveries."""
+    pending = services.plan_deliveries(notification_id)
+    for delivery_id in pending:
+        deliver_notification_task.delay(delivery_id)
+    return len(pending)
+
+
 @shared_task
 def retry_due_deliveries_task() -> int:
-    return delivery.retry_due_deliveries()
+    # Every minute: deliveries held for quiet hours that have ended, then due retries.
+    return delivery.release_held_deliveries() + delivery.retry_due_deliveries()
 
 
 @shared_task

@@ -21,7 +21,10 @@ def test_database_is_the_configured_one() -> None:
 
 
 def test_channel_layer_round_trip_over_redis(redis_url: str) -> None:
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert (
+        settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
     layer = get_channel_layer()
     assert layer is not None
 

@@ -229,3 +229,11 @@ def _eager_celery() -> None:
     from adplatform.celery import app
 
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_template_cache() -> None:
+    """notify() caches organization template overrides per process; ids repeat across tests."""
+    from notifications.selectors import clear_template_cache
+
+    clear_template_cache()

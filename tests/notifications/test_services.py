@@ -15,6 +15,7 @@ from notifications.models import Channel, Delivery, DeliveryStatus, Notification
 from notifications.registry import UnknownNotificationType
 from notifications.selectors import count_unread, list_notifications_for_user
 from tests.adplatform.factories import MembershipFactory
+from tests.notifications.conftest import PushService
 from tests.notifications.factories import (
     NotificationPreferenceFactory,
     NotificationSettingsFactory,
@@ -29,6 +30,9 @@ BUDGET = {
     "budget": "1000.00",
     "currency": "USD",
 }
+
+
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 
 @pytest.fixture(autouse=True)
@@ -58,10 +62,30 @@ def test_notify_stores_a_rendered_notification_for_every_member(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [member.user.email]
     assert mail.outbox[0].subject == "[Acme Retail] Budget: Spring sale has spent 92% of its budget"
-    assert (
-        Delivery.objects.get(notification=notification, channel=Channel.WEBSOCKET).status
-        == DeliveryStatus.SENT
-    )
+    # Live delivery worked, so only the outbound channel has a row (outages get one).
+    assert not Delivery.objects.filter(channel=Channel.WEBSOCKET).exists()
+
+
+def test_notify_costs_the_same_few_queries_however_many_members(
+    organization: Organization, other_organization: Organization
+) -> None:
+    """The caller's transaction holds one INSERT, not per-member work: outbound deliveries
+    are planned by a task after commit."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    MembershipFactory(organization=other_organization)
+    MembershipFactory.create_batch(25, organization=organization)
+
+    with CaptureQueriesContext(connection) as small:
+        services.notify(other_organization, "system_update", {"message": "one member"})
+    with CaptureQueriesContext(connection) as large:
+        services.notify(organization, "system_update", {"message": "25 members"})
+
+    inserts = [q["sql"] for q in large.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert "notifications_notification" in inserts[0]
+    assert len(large.captured_queries) == len(small.captured_queries)
 
 
 def test_unknown_type_and_foreign_recipient_are_refused(
@@ -138,12 +162,27 @@ def test_escalated_repeat_is_delivered_again(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(organization, "budget_alert", BUDGET, priority="medium")
+    with django_capture_on_commit_callbacks(execute=True):
         [notification] = services.notify(organization, "budget_alert", BUDGET, priority="urgent")
 
     assert notification.priority == "urgent"
     assert [m.subject for m in mail.outbox] == [
         "[Acme Retail] Budget: Spring sale has spent 92% of its budget"
     ] * 2
+
+
+def test_a_repeated_planning_task_sends_nothing_twice(
+    organization: Organization, member: Membership, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = services.notify(organization, "budget_alert", BUDGET, priority="high")
+
+    from notifications.tasks import plan_deliveries_task
+
+    # A worker that died before acking gets the same task again.
+    assert plan_deliveries_task.delay(notification.pk).get() == 0
+    assert len(_email_deliveries(notification)) == 1
+    assert len(mail.outbox) == 1
 
 
 def test_preferences_choose_channels_and_minimum_priority(
@@ -205,8 +244,9 @@ def test_digest_waits_for_the_members_local_hour(
         organization=organization, user=member.user, type="system_update", min_priority="low"
     )
     NotificationSettingsFactory(organization=organization, user=member.user, time_zone="Asia/Tokyo")
-    services.notify(organization, "system_update", {"message": "Hi"})
-    Delivery.objects.filter(channel=Channel.EMAIL).update(status=DeliveryStatus.DIGEST)
+    [notification] = services.notify(organization, "system_update", {"message": "Hi"})
+    services.plan_deliveries(notification.pk)  # what the task does once notify() commits
+    assert [d.status for d in _email_deliveries(notification)] == [DeliveryStatus.DIGEST]
 
     utc_eight = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)  # 17:00 in Tokyo
     utc_twenty_three = dt.datetime(2025, 3, 3, 23, 0, tzinfo=dt.UTC)  # 08:00 in Tokyo
@@ -216,13 +256,13 @@ def test_digest_waits_for_the_members_local_hour(
 
 
 @pytest.mark.parametrize(
-    ("local_now", "priority", "expected"),
+    ("local_now", "priority", "expected", "held_until_local"),
     [
-        ("23:30", "high", DeliveryStatus.SUPPRESSED),
-        ("06:59", "high", DeliveryStatus.SUPPRESSED),
-        ("07:00", "high", DeliveryStatus.SENT),
-        ("12:00", "high", DeliveryStatus.SENT),
-        ("23:30", "urgent", DeliveryStatus.SENT),
+        ("23:30", "high", DeliveryStatus.HELD, dt.datetime(2025, 7, 2, 7, 0, tzinfo=NEW_YORK)),
+        ("06:59", "high", DeliveryStatus.HELD, dt.datetime(2025, 7, 1, 7, 0, tzinfo=NEW_YORK)),
+        ("07:00", "high", DeliveryStatus.SENT, None),
+        ("12:00", "high", DeliveryStatus.SENT, None),
+        ("23:30", "urgent", DeliveryStatus.SENT, None),
     ],
 )
 def test_quiet_hours_hold_back_all_but_urgent_in_the_members_time_zone(
@@ -233,6 +273,7 @@ def test_quiet_hours_hold_back_all_but_urgent_in_the_members_time_zone(
     local_now: str,
     priority: str,
     expected: str,
+    held_until_local: dt.datetime | None,
 ) -> None:
     NotificationSettingsFactory(
         organization=organization,
@@ -242,7 +283,7 @@ def test_quiet_hours_hold_back_all_but_urgent_in_the_members_time_zone(
         quiet_hours_end=dt.time(7, 0),
     )
     hour, minute = map(int, local_now.split(":"))
-    fixed = dt.datetime(2025, 7, 1, hour, minute, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    fixed = dt.datetime(2025, 7, 1, hour, minute, tzinfo=NEW_YORK)
     monkeypatch.setattr(timezone, "now", lambda: fixed.astimezone(dt.UTC))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -250,7 +291,93 @@ def test_quiet_hours_hold_back_all_but_urgent_in_the_members_time_zone(
 
     [email] = _email_deliveries(notification)
     assert email.status == expected
+    assert email.hold_until == held_until_local
     assert len(mail.outbox) == (1 if expected == DeliveryStatus.SENT else 0)
+
+
+def test_held_email_and_push_go_out_when_quiet_hours_end_not_before(
+    organization: Organization,
+    member: Membership,
+    push_service: PushService,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a member whose quiet hours (22:00-07:00 Tokyo) are in force, with email and a
+    subscribed browser; when a high-priority notification is raised, then both are held
+    and the minute sweep sends them only once 07:00 Tokyo has passed."""
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    NotificationSettingsFactory(
+        organization=organization,
+        user=member.user,
+        time_zone="Asia/Tokyo",
+        quiet_hours_start=dt.time(22, 0),
+        quiet_hours_end=dt.time(7, 0),
+    )
+    push_service.subscribe(member)
+    clock = {"now": dt.datetime(2025, 3, 3, 23, 15, tzinfo=tokyo)}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"].astimezone(dt.UTC))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = services.notify(organization, "budget_alert", BUDGET, priority="high")
+
+    held = Delivery.objects.filter(notification=notification).order_by("channel")
+    assert [(d.channel, d.status) for d in held] == [
+        (Channel.EMAIL, DeliveryStatus.HELD),
+        (Channel.WEB_PUSH, DeliveryStatus.HELD),
+    ]
+    assert {d.hold_until for d in held} == {dt.datetime(2025, 3, 4, 7, 0, tzinfo=tokyo)}
+
+    from notifications.tasks import retry_due_deliveries_task
+
+    clock["now"] = dt.datetime(2025, 3, 4, 6, 59, tzinfo=tokyo)
+    assert retry_due_deliveries_task.delay().get() == 0
+    assert (mail.outbox, push_service.received) == ([], [])
+
+    clock["now"] = dt.datetime(2025, 3, 4, 7, 0, 30, tzinfo=tokyo)
+    assert retry_due_deliveries_task.delay().get() == 2
+    assert len(mail.outbox) == 1
+    assert [p["id"] for p in push_service.received] == [notification.pk]
+    assert set(
+        Delivery.objects.filter(notification=notification).values_list("status", flat=True)
+    ) == {DeliveryStatus.SENT}
+    # The next sweep finds nothing left to release.
+    assert retry_due_deliveries_task.delay().get() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_held_delivery_of_a_notification_that_expired_meanwhile_is_not_sent(
+    organization: Organization,
+    member: Membership,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    NotificationSettingsFactory(
+        organization=organization,
+        user=member.user,
+        quiet_hours_start=dt.time(0, 0),
+        quiet_hours_end=dt.time(23, 59),
+    )
+    start = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.UTC)
+    clock = {"now": start}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = services.notify(
+            organization,
+            "budget_alert",
+            BUDGET,
+            priority="high",
+            expires_at=start + dt.timedelta(hours=1),
+        )
+    [email] = _email_deliveries(notification)
+    assert email.status == DeliveryStatus.HELD
+
+    clock["now"] = dt.datetime(2025, 3, 4, 0, 0, tzinfo=dt.UTC)
+    from notifications.delivery import release_held_deliveries
+
+    assert release_held_deliveries() == 1
+    email.refresh_from_db()
+    assert email.status == DeliveryStatus.EXPIRED
+    assert mail.outbox == []
 
 
 def test_expired_notification_is_never_delivered(
@@ -263,11 +390,14 @@ def test_expired_notification_is_never_delivered(
         priority="high",
         expires_at=timezone.now() + dt.timedelta(minutes=5),
     )
-    # It expires before the queued delivery runs.
+    # Planned (what the task does once notify() commits), then it expires before the
+    # queued delivery runs.
+    [email_id] = services.plan_deliveries(notification.pk)
     Notification.objects.filter(pk=notification.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     [email] = _email_deliveries(notification)
+    assert email.pk == email_id
 
     from notifications.delivery import deliver
 
