@@ -37,6 +37,10 @@ def test_integration_and_agent_code_paths_log_no_secret(tmp_path: Path) -> None:
         "OPENAI_LOG": "debug",
         "ANTHROPIC_LOG": "debug",
     }
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        # The inner run makes its own test database: sharing this run's name would make it
+        # drop the database the outer run is using.
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"].rstrip("/") + "_logscan"
     done = subprocess.run(
         [
             sys.executable,
