@@ -14,6 +14,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from adplatform.models import Organization
+from agents.competitors import refresh_competitor_ads
 from agents.models import AgentRun, AgentTask, LLMCall, Recommendation, RunStatus
 from agents.providers.safety import redact_secrets
 from agents.specialists import (
@@ -112,6 +113,12 @@ def execute_run(run_id: int) -> AgentRun:
             if run.params.get("as_of")
             else default_as_of(organization)
         )
+        # Competitors' Ad Library ads are read before the snapshot so the review sees them.
+        refresh = (
+            refresh_competitor_ads(organization=organization).as_dict()
+            if run.task == AgentTask.ACCOUNT_REVIEW
+            else None
+        )
         snapshot = load_snapshot(organization, as_of=as_of)
         _step(run, "load", started)
         output: dict[str, Any]
@@ -142,6 +149,8 @@ def execute_run(run_id: int) -> AgentRun:
         else:
             raise ValueError(f"Unknown task {run.task!r}.")
         stored, rejected = store_recommendations(run, snapshot, output.get("recommendations", []))
+        if refresh is not None:
+            output["competitor_refresh"] = refresh
         output["stored_recommendations"] = stored
         output["rejected_recommendations"] = rejected
         run.output = output

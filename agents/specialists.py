@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,6 +27,14 @@ from agents.tools.analysis import (
     fit_response_curve,
     month_pacing,
     poisson_shortfall_p,
+)
+from agents.tools.competition import (
+    CADENCE_WEEKS,
+    LONG_RUNNING_DAYS,
+    CompetitorAdView,
+    analyze_competitor,
+    offer_counts,
+    theme_counts,
 )
 from agents.tools.data import AccountSnapshot
 from analytics.statistics import detect_anomalies
@@ -549,49 +557,125 @@ def budget_manager_offline(
 
 
 # --- Competitive Analyst -----------------------------------------------------------------
-THEMES = {
-    "discounts": r"\b(\d+ ?%|discount|sale|off|deal|promo)",
-    "free shipping": r"free (shipping|delivery)",
-    "new launches": r"\b(new|launch|introduc)",
-    "video": r"\b(video|reel|ugc)\b",
-    "urgency": r"\b(limited|last chance|ends|today only|hurry)\b",
-}
+def _sample_confidence(n: int, prior: int = 5) -> float:
+    """How much a pattern seen in `n` ads is worth: n/(n+prior), at most 0.95."""
+    return round(min(0.95, n / (n + prior)), 4) if n else 0.0
 
 
 def competitive_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
-    notes: list[dict[str, Any]] = snapshot.competitor_notes
-    by_competitor: dict[str, Counter[str]] = defaultdict(Counter)
-    counts: Counter[str] = Counter()
-    for note in notes:
-        counts[note["competitor"]] += 1
-        for theme, pattern in THEMES.items():
-            if re.search(pattern, note["text"], re.IGNORECASE):
-                by_competitor[note["competitor"]][theme] += 1
-    findings = [
-        Finding(
-            title=f"{competitor}: {count} note{'s' if count != 1 else ''}",
-            detail=(
-                "Recurring themes: "
-                + ", ".join(f"{t} ({n})" for t, n in by_competitor[competitor].most_common(3))
-                if by_competitor[competitor]
-                else "No recurring theme in the notes."
-            ),
-            confidence=round(min(0.9, count / (count + 3)), 4),
-            evidence={
-                "competitor": competitor,
-                "notes": count,
-                "themes": dict(by_competitor[competitor]),
-            },  # fmt: skip
+    """Competitors from their Ad Library ads (themes, offers, formats, long runners,
+    launch cadence) and from users' notes; every figure is counted from stored ads."""
+    as_of = snapshot.as_of
+    ads_by: dict[str, list[CompetitorAdView]] = defaultdict(list)
+    for row in snapshot.competitor_ads:
+        ad = CompetitorAdView.from_dict(row)
+        ads_by[ad.competitor].append(ad)
+    notes_by: dict[str, list[str]] = defaultdict(list)
+    for note in snapshot.competitor_notes:
+        notes_by[note["competitor"]].append(note["text"])
+
+    findings: list[Finding] = []
+    profiles: dict[str, Any] = {}
+    for competitor in sorted(ads_by, key=lambda c: -len(ads_by[c]))[:10]:
+        ads = ads_by[competitor]
+        profile = analyze_competitor(ads, as_of)
+        profiles[competitor] = profile
+        n = profile["ads"]
+        themes = ", ".join(f"{t} ({share * 100:.0f}%)"
+                           for t, share in list(profile["themes"].items())[:3])  # fmt: skip
+        offers = ", ".join(f"{o} ({c})" for o, c in list(profile["offers"].items())[:3])
+        formats = profile["formats"]
+        cadence = profile["cadence"]
+        findings.append(
+            Finding(
+                title=f"{competitor}: {n} ads in the Ad Library, {profile['active_ads']} active",
+                detail=(
+                    f"Themes: {themes or 'none recurring'}. Offers: {offers or 'none'}. "
+                    f"Video {formats['video_share'] * 100:.0f}% of ads, "
+                    f"{formats['multi_version_share'] * 100:.0f}% with several versions."
+                ),
+                confidence=_sample_confidence(n),
+                evidence={
+                    "competitor": competitor,
+                    "ads": n,
+                    "themes": profile["themes"],
+                    "offers": profile["offers"],
+                    "formats": formats,
+                    "method": "counts over the competitor's Ad Library ads",
+                },
+            )  # fmt: skip
         )
-        for competitor, count in counts.most_common(10)
-    ]
+        if profile["long_running"]:
+            top = profile["long_running"][0]
+            findings.append(
+                Finding(
+                    title=f"{competitor}: {profile['long_running_count']} ads running "
+                    f"{LONG_RUNNING_DAYS}+ days",
+                    detail=f"The longest has run {top['days']} days since {top['since']}; "
+                    "advertisers keep ads that pay, so these show what works for them.",
+                    confidence=_sample_confidence(profile["long_running_count"], prior=2),
+                    evidence={
+                        "competitor": competitor,
+                        "long_running": profile["long_running"],
+                        "method": f"active ads with delivery start ≥ {LONG_RUNNING_DAYS} "
+                        "days before the review date",
+                    },
+                )  # fmt: skip
+            )
+        if cadence["last_launch"]:
+            trend = cadence["trend"]
+            findings.append(
+                Finding(
+                    title=f"{competitor}: launches {cadence['recent_per_week']:.1f} ads a week",
+                    detail=f"Over the last {CADENCE_WEEKS} weeks {cadence['mean_per_week']:.1f} "
+                    f"new ads a week on average; last launch {cadence['last_launch']}"
+                    + (
+                        f"; the last 4 weeks run at {trend:.1f}× the weeks before."
+                        if trend
+                        else "."
+                    ),
+                    confidence=_sample_confidence(sum(cadence["per_week"])),
+                    evidence={
+                        "competitor": competitor,
+                        "cadence": cadence,
+                        "method": "ads by delivery start date, per week",
+                    },
+                )  # fmt: skip
+            )
+    for competitor, texts in sorted(notes_by.items(), key=lambda item: -len(item[1]))[:10]:
+        counts = theme_counts(texts)
+        findings.append(
+            Finding(
+                title=f"{competitor}: {len(texts)} note{'s' if len(texts) != 1 else ''}",
+                detail=(
+                    "Recurring themes in notes: "
+                    + ", ".join(f"{t} ({n})" for t, n in counts.most_common(3))
+                    if counts
+                    else "No recurring theme in the notes."
+                ),
+                confidence=_sample_confidence(len(texts), prior=3),
+                evidence={
+                    "competitor": competitor,
+                    "notes": len(texts),
+                    "themes": dict(counts),
+                    "offers": dict(offer_counts(texts)),
+                },  # fmt: skip
+            )
+        )
+    total_ads = sum(len(v) for v in ads_by.values())
+    notes = len(snapshot.competitor_notes)
+    if total_ads or notes:
+        summary = (f"{total_ads} Ad Library ads of {len(ads_by)} tracked competitors and "
+                   f"{notes} notes on {len(notes_by)} competitors.")  # fmt: skip
+    else:
+        summary = ("No competitor data yet: track competitors (Meta Ad Library) or add notes "
+                   "on the competitors page.")  # fmt: skip
     return AgentReport(
         agent="competitive_analyst",
-        summary=f"{len(notes)} competitor notes on {len(counts)} competitors."
-        if notes
-        else "No competitor notes yet: add some on the agents page.",
+        summary=summary,
         findings=findings,
-        confidence=0.6 if notes else 0.1,
+        confidence=_sample_confidence(total_ads + notes) if total_ads or notes else 0.1,
+        extra={"competitors": profiles},
     )
 
 
