@@ -66,13 +66,13 @@ def create_competitor(
     *,
     organization: Organization,
     name: str,
-    page_ids: list[str],
+    page_ids: list[str] | None = None,
     search_terms: str = "",
     countries: list[str],
     is_active: bool = True,
 ) -> Competitor:
     values = clean_competitor_fields(
-        name=name, page_ids=page_ids, search_terms=search_terms, countries=countries
+        name=name, page_ids=page_ids or [], search_terms=search_terms, countries=countries
     )
     if Competitor.objects.filter(organization=organization, name=values["name"]).exists():
         raise ValidationError({"name": "A competitor with this name is already tracked."})

@@ -25,7 +25,7 @@ from agents.specialists import (
     review_with_llm,
 )
 from agents.tools.data import AccountSnapshot, load_snapshot
-from agents.workflow import REVIEW_AGENTS, has_model, run_review
+from agents.workflow import REVIEW_AGENTS, has_model, people_of, run_review
 from analytics.services.forecasts import ForecastUnavailable, forecast_metric
 from campaigns.models import CampaignDailyMetric
 
@@ -169,7 +169,7 @@ def _single(
     organization: Organization, report: Any, providers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     if has_model(organization):
-        report, note = review_with_llm(organization, report)
+        report, note = review_with_llm(organization, report, people=people_of(organization))
         providers.append(note)
     data: dict[str, Any] = report.model_dump(mode="json")
     return data

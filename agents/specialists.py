@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -18,7 +20,8 @@ from pydantic import BaseModel, Field
 from adplatform.models import Organization
 from agents.allocation import Curve, allocate
 from agents.limits import fit_to, limits_for, violations
-from agents.providers import LLMRequest, PromptBuilder, Scrubber, run_llm_task
+from agents.models import ProviderKind
+from agents.providers import LLMRequest, PromptBuilder, ProviderSpec, Scrubber, run_llm_task
 from agents.tools.analysis import (
     CurveFit,
     compare_segments,
@@ -342,7 +345,20 @@ def audience_expert_offline(snapshot: AccountSnapshot) -> AgentReport:
 
 
 # --- Performance Optimizer and Budget Manager ---------------------------------------------
+_fits_lock = threading.Lock()
+
+
 def _fits(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
+    """Each active campaign's response curve, fitted once per snapshot: the optimizer and
+    the budget manager both read them, from parallel branches of the review."""
+    with _fits_lock:
+        cached = snapshot.memo.get("fits")
+        if cached is None:
+            cached = snapshot.memo["fits"] = _fit_all(snapshot)
+    return cached
+
+
+def _fit_all(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
     fits = {}
     for campaign_id, series in snapshot.campaign_series.items():
         info = snapshot.campaigns.get(campaign_id)
@@ -692,7 +708,12 @@ AGENT_ROLES = {
 
 
 def review_with_llm(
-    organization: Organization, report: AgentReport, *, people: tuple[str, ...] = ()
+    organization: Organization,
+    report: AgentReport,
+    *,
+    people: tuple[str, ...] = (),
+    chain: Sequence[ProviderSpec] | None = None,
+    records: list[dict[str, Any]] | None = None,
 ) -> tuple[AgentReport, dict[str, Any]]:
     """Let the organization's model reword `report` and veto recommendations.
 
@@ -727,7 +748,14 @@ def review_with_llm(
             output_schema=LLMReview,
             offline=lambda: LLMReview(summary=report.summary, confidence=report.confidence),
         ),
+        chain=chain,
+        records=records,
     )
+    note = {"provider": str(result.provider), "model": result.model, "run_id": str(result.run_id)}
+    if result.provider == ProviderKind.OFFLINE:
+        # Every model failed: the statistics stand as they are (capping each
+        # recommendation at the report's confidence would lower them for no reason).
+        return report, note
     review = result.output
     keep = [r for i, r in enumerate(report.recommendations) if i not in set(review.drop)]
     capped = min(report.confidence, review.confidence)
@@ -741,8 +769,7 @@ def review_with_llm(
             ],
         }
     )
-    return updated, {"provider": str(result.provider), "model": result.model,
-                     "run_id": str(result.run_id)}  # fmt: skip
+    return updated, note
 
 
 def finite(value: float) -> float | None:

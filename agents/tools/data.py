@@ -88,6 +88,8 @@ class AccountSnapshot:
     competitor_notes: list[dict[str, str]] = field(default_factory=list)
     # Stored Ad Library ads of tracked competitors (see agents.competitors).
     competitor_ads: list[dict[str, Any]] = field(default_factory=list)
+    # Results computed once per snapshot and shared by agents (e.g. response curves).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def as_of(self) -> dt.date:
