@@ -462,10 +462,10 @@ ADPLATFORM_GOOGLE_GENAI_BASE_URL = env_str("ADPLATFORM_GOOGLE_GENAI_BASE_URL")
 # Meta Ad Library (`ads_archive`) for the Competitive Analyst: host and version default to
 # Meta's; the token is the organization's Meta connection's, else this install-wide one.
 ADPLATFORM_META_AD_LIBRARY_BASE_URL = env_str(
-    "ADPLATFORM_META_AD_LIBRARY_BASE_URL", ADPLATFORM_PLATFORMS["meta"]["api_base"]
+    "ADPLATFORM_META_AD_LIBRARY_BASE_URL", str(ADPLATFORM_PLATFORMS["meta"]["api_base"])
 )
 ADPLATFORM_META_AD_LIBRARY_VERSION = env_str(
-    "ADPLATFORM_META_AD_LIBRARY_VERSION", ADPLATFORM_PLATFORMS["meta"]["api_version"]
+    "ADPLATFORM_META_AD_LIBRARY_VERSION", str(ADPLATFORM_PLATFORMS["meta"]["api_version"])
 )
 ADPLATFORM_META_AD_LIBRARY_TOKEN = env_str("ADPLATFORM_META_AD_LIBRARY_TOKEN")
 # Most recent ads read per tracked competitor and refresh.

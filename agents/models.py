@@ -363,3 +363,44 @@ class CompetitorAd(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competitor} ad {self.archive_id}"
+
+
+class VariantStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    SAVED = "saved", "Saved"
+    DISCARDED = "discarded", "Discarded"
+
+
+class CreativeVariant(models.Model):
+    """An ad copy variant the Creative Specialist wrote, checked against platform limits."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="creative_variants"
+    )
+    run = models.ForeignKey(
+        AgentRun, null=True, blank=True, on_delete=models.CASCADE, related_name="variants"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="creative_variants",
+    )
+    platform = models.CharField(max_length=32)
+    ad_format = models.CharField(max_length=32, blank=True)
+    fields = models.JSONField(default=dict)
+    violations = models.JSONField(default=list, blank=True)
+    grounded_in = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=VariantStatus.choices, default=VariantStatus.PROPOSED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform} variant #{self.pk}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from adplatform.models import Organization
 from agents.competitors import refresh_competitor_ads
-from agents.models import AgentRun, AgentTask, LLMCall, Recommendation, RunStatus
+from agents.models import AgentRun, AgentTask, CreativeVariant, LLMCall, Recommendation, RunStatus
 from agents.providers.safety import redact_secrets
 from agents.specialists import (
     RecommendationDraft,
@@ -97,6 +97,25 @@ def store_recommendations(
     return len(rows), rejected
 
 
+def store_variants(run: AgentRun, output: dict[str, Any]) -> None:
+    """Keep the Creative Specialist's variants as proposals the studio can save or discard."""
+    extra = output.get("extra", {})
+    campaign_id = run.params.get("campaign")
+    CreativeVariant.objects.bulk_create(
+        CreativeVariant(
+            organization_id=run.organization_id,
+            run=run,
+            campaign_id=int(campaign_id) if campaign_id else None,
+            platform=variant["platform"],
+            ad_format=str(run.params.get("format") or ""),
+            fields=variant["fields"],
+            violations=variant["violations"],
+            grounded_in=extra.get("grounding", []),
+        )
+        for variant in extra.get("variants", [])
+    )
+
+
 def execute_run(run_id: int) -> AgentRun:
     run = AgentRun.objects.select_related("organization").get(pk=run_id)
     if run.status not in (RunStatus.QUEUED,):
@@ -139,10 +158,15 @@ def execute_run(run_id: int) -> AgentRun:
             output = _single(organization, report, providers)
         elif run.task == AgentTask.CREATIVE_VARIANTS:
             run.agents = ["creative_specialist"]
+            campaign_id = run.params.get("campaign")
             report = creative_specialist_offline(
-                snapshot, platform=run.params.get("platform") or "meta"
+                snapshot,
+                platform=run.params.get("platform") or "meta",
+                campaign_id=int(campaign_id) if campaign_id else None,
+                count=min(int(run.params.get("count") or 5), 10),
             )
             output = _single(organization, report, providers)
+            store_variants(run, output)
         elif run.task == AgentTask.FORECAST:
             run.agents = ["campaign_analyst"]
             output = {"forecasts": _forecasts(organization, as_of)}
@@ -207,3 +231,13 @@ def _usage(run: AgentRun, providers: list[dict[str, Any]]) -> None:
     run.prompt_tokens = sums["p"] or 0
     run.completion_tokens = sums["c"] or 0
     run.cost_estimate = sums["cost"]
+
+
+def decide_creative_variant(*, variant: CreativeVariant, save: bool) -> CreativeVariant:
+    """Keep a proposed variant in the studio's library, or discard it."""
+    from agents.models import VariantStatus
+
+    variant.status = VariantStatus.SAVED if save else VariantStatus.DISCARDED
+    variant.decided_at = timezone.now()
+    variant.save(update_fields=["status", "decided_at"])
+    return variant

@@ -234,8 +234,15 @@ def _copy_variants(platform: str, sources: list[str], count: int = 5) -> list[di
 
 
 def creative_specialist_offline(
-    snapshot: AccountSnapshot, *, platform: str | None = None, days: int = 28
+    snapshot: AccountSnapshot,
+    *,
+    platform: str | None = None,
+    days: int = 28,
+    campaign_id: int | None = None,
+    count: int = 5,
 ) -> AgentReport:
+    """Rank creatives, find fatigue, and (with `platform`) write `count` copy variants
+    grounded in the best-performing headlines: `campaign_id`'s own ads first."""
     ranked = []
     findings: list[Finding] = []
     fatigued = []
@@ -272,20 +279,26 @@ def creative_specialist_offline(
     ]
     extra: dict[str, Any] = {"ranking": ranking[:20], "fatigued_ad_ids": fatigued}
     if platform:
-        sources = []
-        for _ctr, _cvr, ad_id in ranked:
+        sources: list[str] = []
+        grounding = []
+        own = [r for r in ranked if r[2] in snapshot.ads and
+               snapshot.ads[r[2]].campaign_id == campaign_id]  # fmt: skip
+        for ctr, cvr, ad_id in [*own, *ranked]:
             headline = snapshot.ads[ad_id].headline if ad_id in snapshot.ads else ""
             # Grounding only in copy that reads as copy, never in text that gives orders.
             if headline and not INSTRUCTION_LIKE.search(headline) and headline not in sources:
                 sources.append(headline)
+                grounding.append({"ad_id": ad_id, "headline": headline, "ctr": round(ctr, 6),
+                                  "cvr": round(cvr, 6)})  # fmt: skip
             if len(sources) == 3:
                 break
-        variants = _copy_variants(platform, sources)
+        variants = _copy_variants(platform, sources, count=count)
         extra["variants"] = [
             {"platform": platform, "fields": v, "violations": violations(platform, v)}
             for v in variants
         ]
         extra["grounded_in"] = sources
+        extra["grounding"] = grounding
     summary = (
         f"{len(ranked)} ads ranked by CTR × conversion rate over {days} days; "
         f"{len(fatigued)} show significant creative fatigue."

@@ -40,7 +40,7 @@ class CompetitorSerializer(serializers.ModelSerializer):
 class RefreshSerializer(serializers.Serializer):
     configured = serializers.BooleanField()
     ads = serializers.DictField(child=serializers.IntegerField())
-    errors = serializers.DictField(child=serializers.CharField())
+    errors = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
 
 
 class CompetitorViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import requests
 from django.conf import settings
@@ -41,7 +41,7 @@ def ad_library_config() -> PlatformConfig:
         api_base=settings.ADPLATFORM_META_AD_LIBRARY_BASE_URL.rstrip("/"),
         oauth_base="",
         api_version=settings.ADPLATFORM_META_AD_LIBRARY_VERSION,
-        timeout=settings.ADPLATFORM_PLATFORMS["meta"]["timeout"],
+        timeout=float(cast(float, settings.ADPLATFORM_PLATFORMS["meta"]["timeout"])),
     )
 
 
