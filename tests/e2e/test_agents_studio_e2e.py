@@ -49,7 +49,9 @@ def test_creative_studio_writes_checked_variants_and_saves_one(
     screenshot("agents-studio-decided")
 
     statuses = sorted(CreativeVariant.objects.values_list("status", flat=True))
-    assert statuses == sorted([VariantStatus.SAVED, VariantStatus.DISCARDED, VariantStatus.PROPOSED])
+    assert statuses == sorted(
+        [VariantStatus.SAVED, VariantStatus.DISCARDED, VariantStatus.PROPOSED]
+    )
 
     page.goto(f"{live_server.url}/agents/competitors/")
     page.locator("#id_name").fill("Rival Shoes")
