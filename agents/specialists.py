@@ -48,6 +48,9 @@ MAX_BUDGET_STEP_UP = 2.0
 MAX_BUDGET_STEP_DOWN = 0.5
 SIGNIFICANCE = 0.01
 FATIGUE_DECLINE = 0.2
+# Days an anomaly scan reads: four weeks of baseline and the week whose days are reported
+# (its cost grows with the window, and it runs on every campaign before anything else).
+ANOMALY_WINDOW = 35
 
 
 class Impact(BaseModel):
@@ -162,14 +165,15 @@ def campaign_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
         if sum(series.spend[-14:]) == 0:
             continue
         for metric, values in (("spend", series.spend), ("conversions", series.conversions)):
-            scan = detect_anomalies(values[-56:])
+            window = values[-ANOMALY_WINDOW:]
+            scan = detect_anomalies(window)
             if scan is None:
                 continue
             for point in scan.points:
-                if point.index < len(values[-56:]) - 7:
+                if point.index < len(window) - 7:
                     continue
                 anomalies += 1
-                day = series.days[-56:][point.index]
+                day = series.days[-ANOMALY_WINDOW:][point.index]
                 findings.append(
                     Finding(
                         title=f"Anomaly: {metric} of campaign #{campaign_id} on {day}",
