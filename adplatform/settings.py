@@ -459,6 +459,17 @@ ADPLATFORM_LLM_TRACING = env_bool("ADPLATFORM_LLM_TRACING", default=False)
 ADPLATFORM_OPENAI_BASE_URL = env_str("ADPLATFORM_OPENAI_BASE_URL")
 ADPLATFORM_ANTHROPIC_BASE_URL = env_str("ADPLATFORM_ANTHROPIC_BASE_URL")
 ADPLATFORM_GOOGLE_GENAI_BASE_URL = env_str("ADPLATFORM_GOOGLE_GENAI_BASE_URL")
+# Meta Ad Library (`ads_archive`) for the Competitive Analyst: host and version default to
+# Meta's; the token is the organization's Meta connection's, else this install-wide one.
+ADPLATFORM_META_AD_LIBRARY_BASE_URL = env_str(
+    "ADPLATFORM_META_AD_LIBRARY_BASE_URL", str(ADPLATFORM_PLATFORMS["meta"]["api_base"])
+)
+ADPLATFORM_META_AD_LIBRARY_VERSION = env_str(
+    "ADPLATFORM_META_AD_LIBRARY_VERSION", str(ADPLATFORM_PLATFORMS["meta"]["api_version"])
+)
+ADPLATFORM_META_AD_LIBRARY_TOKEN = env_str("ADPLATFORM_META_AD_LIBRARY_TOKEN")
+# Most recent ads read per tracked competitor and refresh.
+ADPLATFORM_META_AD_LIBRARY_MAX_ADS = env_int("ADPLATFORM_META_AD_LIBRARY_MAX_ADS", 300)
 
 # --- Sync (campaigns, integrations) ------------------------------------------------------------
 # Days a first sync of a new account reads; later syncs re-read each platform's lookback.

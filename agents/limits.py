@@ -29,6 +29,18 @@ PLATFORM_TEXT_LIMITS: dict[str, dict[str, int]] = {
     "pinterest": {"headline": 100, "description": 500},
 }
 
+# The ad format each platform's limits above come from (the sources in the docstring).
+PLATFORM_FORMATS: dict[str, dict[str, str]] = {
+    "meta": {"image_video": "Image or video ad (feed)"},
+    "instagram": {"image_video": "Image or video ad (feed)"},
+    "google": {"responsive_search": "Responsive search ad"},
+    "tiktok": {"in_feed": "In-feed ad"},
+    "linkedin": {"single_image": "Single image ad"},
+    "x": {"promoted_post": "Promoted post with website card"},
+    "snapchat": {"single_image_video": "Single image or video ad"},
+    "pinterest": {"standard_pin": "Standard pin"},
+}
+
 
 def limits_for(platform: str) -> dict[str, int]:
     try:

@@ -296,3 +296,111 @@ class CompetitorNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competitor} ({self.observed_on})"
+
+
+class Competitor(models.Model):
+    """A competitor an organization tracks in the Meta Ad Library: by pages or by keywords."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="competitors"
+    )
+    name = models.CharField(max_length=200)
+    page_ids = models.JSONField(
+        default=list, blank=True, help_text="Facebook page ids (digits), at most 10."
+    )
+    search_terms = models.CharField(
+        max_length=100, blank=True, help_text="Keywords, when no page ids are given."
+    )
+    countries = models.JSONField(
+        default=list, help_text='Countries the ads reached: ISO codes, e.g. ["DE", "FR"], or ALL.'
+    )
+    is_active = models.BooleanField(default=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    # A message safe to show (never a token) when the last refresh failed.
+    last_fetch_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_competitor_name_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompetitorAd(models.Model):
+    """One of a competitor's ads as read from the Ad Library (untrusted text)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="competitor_ads"
+    )
+    competitor = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="ads")
+    archive_id = models.CharField(max_length=64)
+    page_id = models.CharField(max_length=64, blank=True)
+    page_name = models.CharField(max_length=300, blank=True)
+    bodies = models.JSONField(default=list, blank=True)
+    link_titles = models.JSONField(default=list, blank=True)
+    link_descriptions = models.JSONField(default=list, blank=True)
+    delivery_start = models.DateField(null=True, blank=True)
+    delivery_stop = models.DateField(null=True, blank=True)
+    publisher_platforms = models.JSONField(default=list, blank=True)
+    is_video = models.BooleanField(default=False)
+    snapshot_url = models.URLField(max_length=1000, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-delivery_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competitor", "archive_id"], name="unique_competitor_ad"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "delivery_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.competitor} ad {self.archive_id}"
+
+
+class VariantStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    SAVED = "saved", "Saved"
+    DISCARDED = "discarded", "Discarded"
+
+
+class CreativeVariant(models.Model):
+    """An ad copy variant the Creative Specialist wrote, checked against platform limits."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="creative_variants"
+    )
+    run = models.ForeignKey(
+        AgentRun, null=True, blank=True, on_delete=models.CASCADE, related_name="variants"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="creative_variants",
+    )
+    platform = models.CharField(max_length=32)
+    ad_format = models.CharField(max_length=32, blank=True)
+    fields = models.JSONField(default=dict)
+    violations = models.JSONField(default=list, blank=True)
+    grounded_in = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=VariantStatus.choices, default=VariantStatus.PROPOSED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform} variant #{self.pk}"

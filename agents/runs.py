@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from adplatform.metrics import AGENT_RUN_SECONDS
 from adplatform.models import Organization
-from agents.models import AgentRun, AgentTask, LLMCall, Recommendation, RunStatus
+from agents.competitors import refresh_competitor_ads
+from agents.models import AgentRun, AgentTask, CreativeVariant, LLMCall, Recommendation, RunStatus
 from agents.providers.safety import redact_secrets
 from agents.specialists import (
     RecommendationDraft,
@@ -25,7 +26,7 @@ from agents.specialists import (
     review_with_llm,
 )
 from agents.tools.data import AccountSnapshot, load_snapshot
-from agents.workflow import REVIEW_AGENTS, has_model, run_review
+from agents.workflow import REVIEW_AGENTS, has_model, people_of, run_review
 from analytics.services.forecasts import ForecastUnavailable, forecast_metric
 from campaigns.models import CampaignDailyMetric
 
@@ -97,6 +98,25 @@ def store_recommendations(
     return len(rows), rejected
 
 
+def store_variants(run: AgentRun, output: dict[str, Any]) -> None:
+    """Keep the Creative Specialist's variants as proposals the studio can save or discard."""
+    extra = output.get("extra", {})
+    campaign_id = run.params.get("campaign")
+    CreativeVariant.objects.bulk_create(
+        CreativeVariant(
+            organization_id=run.organization_id,
+            run=run,
+            campaign_id=int(campaign_id) if campaign_id else None,
+            platform=variant["platform"],
+            ad_format=str(run.params.get("format") or ""),
+            fields=variant["fields"],
+            violations=variant["violations"],
+            grounded_in=extra.get("grounding", []),
+        )
+        for variant in extra.get("variants", [])
+    )
+
+
 def execute_run(run_id: int) -> AgentRun:
     run = AgentRun.objects.select_related("organization").get(pk=run_id)
     if run.status not in (RunStatus.QUEUED,):
@@ -112,6 +132,12 @@ def execute_run(run_id: int) -> AgentRun:
             dt.date.fromisoformat(run.params["as_of"])
             if run.params.get("as_of")
             else default_as_of(organization)
+        )
+        # Competitors' Ad Library ads are read before the snapshot so the review sees them.
+        refresh = (
+            refresh_competitor_ads(organization=organization).as_dict()
+            if run.task == AgentTask.ACCOUNT_REVIEW
+            else None
         )
         snapshot = load_snapshot(organization, as_of=as_of)
         _step(run, "load", started)
@@ -133,16 +159,23 @@ def execute_run(run_id: int) -> AgentRun:
             output = _single(organization, report, providers)
         elif run.task == AgentTask.CREATIVE_VARIANTS:
             run.agents = ["creative_specialist"]
+            campaign_id = run.params.get("campaign")
             report = creative_specialist_offline(
-                snapshot, platform=run.params.get("platform") or "meta"
+                snapshot,
+                platform=run.params.get("platform") or "meta",
+                campaign_id=int(campaign_id) if campaign_id else None,
+                count=min(int(run.params.get("count") or 5), 10),
             )
             output = _single(organization, report, providers)
+            store_variants(run, output)
         elif run.task == AgentTask.FORECAST:
             run.agents = ["campaign_analyst"]
             output = {"forecasts": _forecasts(organization, as_of)}
         else:
             raise ValueError(f"Unknown task {run.task!r}.")
         stored, rejected = store_recommendations(run, snapshot, output.get("recommendations", []))
+        if refresh is not None:
+            output["competitor_refresh"] = refresh
         output["stored_recommendations"] = stored
         output["rejected_recommendations"] = rejected
         run.output = output
@@ -162,7 +195,7 @@ def _single(
     organization: Organization, report: Any, providers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     if has_model(organization):
-        report, note = review_with_llm(organization, report)
+        report, note = review_with_llm(organization, report, people=people_of(organization))
         providers.append(note)
     data: dict[str, Any] = report.model_dump(mode="json")
     return data
@@ -200,3 +233,13 @@ def _usage(run: AgentRun, providers: list[dict[str, Any]]) -> None:
     run.prompt_tokens = sums["p"] or 0
     run.completion_tokens = sums["c"] or 0
     run.cost_estimate = sums["cost"]
+
+
+def decide_creative_variant(*, variant: CreativeVariant, save: bool) -> CreativeVariant:
+    """Keep a proposed variant in the studio's library, or discard it."""
+    from agents.models import VariantStatus
+
+    variant.status = VariantStatus.SAVED if save else VariantStatus.DISCARDED
+    variant.decided_at = timezone.now()
+    variant.save(update_fields=["status", "decided_at"])
+    return variant

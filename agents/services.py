@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -59,3 +60,10 @@ def set_provider_api_key(*, config: LLMProviderConfig, api_key: str) -> LLMProvi
     config.api_key = SecretStr(api_key.strip())
     config.save(update_fields=["api_key", "updated_at"])
     return config
+
+
+def record_llm_calls(rows: list[dict[str, Any]]) -> None:
+    """Store attempts collected by `run_llm_task(records=...)` (errors already scrubbed)."""
+    LLMCall.objects.bulk_create(
+        LLMCall(**(row | {"error": str(row.get("error", ""))[:2000]})) for row in rows
+    )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -18,7 +20,8 @@ from pydantic import BaseModel, Field
 from adplatform.models import Organization
 from agents.allocation import Curve, allocate
 from agents.limits import fit_to, limits_for, violations
-from agents.providers import LLMRequest, PromptBuilder, Scrubber, run_llm_task
+from agents.models import ProviderKind
+from agents.providers import LLMRequest, PromptBuilder, ProviderSpec, Scrubber, run_llm_task
 from agents.tools.analysis import (
     CurveFit,
     compare_segments,
@@ -27,6 +30,14 @@ from agents.tools.analysis import (
     fit_response_curve,
     month_pacing,
     poisson_shortfall_p,
+)
+from agents.tools.competition import (
+    CADENCE_WEEKS,
+    LONG_RUNNING_DAYS,
+    CompetitorAdView,
+    analyze_competitor,
+    offer_counts,
+    theme_counts,
 )
 from agents.tools.data import AccountSnapshot
 from analytics.statistics import detect_anomalies
@@ -37,6 +48,9 @@ MAX_BUDGET_STEP_UP = 2.0
 MAX_BUDGET_STEP_DOWN = 0.5
 SIGNIFICANCE = 0.01
 FATIGUE_DECLINE = 0.2
+# Days an anomaly scan reads: four weeks of baseline and the week whose days are reported
+# (its cost grows with the window, and it runs on every campaign before anything else).
+ANOMALY_WINDOW = 35
 
 
 class Impact(BaseModel):
@@ -151,14 +165,15 @@ def campaign_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
         if sum(series.spend[-14:]) == 0:
             continue
         for metric, values in (("spend", series.spend), ("conversions", series.conversions)):
-            scan = detect_anomalies(values[-56:])
+            window = values[-ANOMALY_WINDOW:]
+            scan = detect_anomalies(window)
             if scan is None:
                 continue
             for point in scan.points:
-                if point.index < len(values[-56:]) - 7:
+                if point.index < len(window) - 7:
                     continue
                 anomalies += 1
-                day = series.days[-56:][point.index]
+                day = series.days[-ANOMALY_WINDOW:][point.index]
                 findings.append(
                     Finding(
                         title=f"Anomaly: {metric} of campaign #{campaign_id} on {day}",
@@ -223,8 +238,15 @@ def _copy_variants(platform: str, sources: list[str], count: int = 5) -> list[di
 
 
 def creative_specialist_offline(
-    snapshot: AccountSnapshot, *, platform: str | None = None, days: int = 28
+    snapshot: AccountSnapshot,
+    *,
+    platform: str | None = None,
+    days: int = 28,
+    campaign_id: int | None = None,
+    count: int = 5,
 ) -> AgentReport:
+    """Rank creatives, find fatigue, and (with `platform`) write `count` copy variants
+    grounded in the best-performing headlines: `campaign_id`'s own ads first."""
     ranked = []
     findings: list[Finding] = []
     fatigued = []
@@ -261,20 +283,26 @@ def creative_specialist_offline(
     ]
     extra: dict[str, Any] = {"ranking": ranking[:20], "fatigued_ad_ids": fatigued}
     if platform:
-        sources = []
-        for _ctr, _cvr, ad_id in ranked:
+        sources: list[str] = []
+        grounding = []
+        own = [r for r in ranked if r[2] in snapshot.ads and
+               snapshot.ads[r[2]].campaign_id == campaign_id]  # fmt: skip
+        for ctr, cvr, ad_id in [*own, *ranked]:
             headline = snapshot.ads[ad_id].headline if ad_id in snapshot.ads else ""
             # Grounding only in copy that reads as copy, never in text that gives orders.
             if headline and not INSTRUCTION_LIKE.search(headline) and headline not in sources:
                 sources.append(headline)
+                grounding.append({"ad_id": ad_id, "headline": headline, "ctr": round(ctr, 6),
+                                  "cvr": round(cvr, 6)})  # fmt: skip
             if len(sources) == 3:
                 break
-        variants = _copy_variants(platform, sources)
+        variants = _copy_variants(platform, sources, count=count)
         extra["variants"] = [
             {"platform": platform, "fields": v, "violations": violations(platform, v)}
             for v in variants
         ]
         extra["grounded_in"] = sources
+        extra["grounding"] = grounding
     summary = (
         f"{len(ranked)} ads ranked by CTR × conversion rate over {days} days; "
         f"{len(fatigued)} show significant creative fatigue."
@@ -334,7 +362,20 @@ def audience_expert_offline(snapshot: AccountSnapshot) -> AgentReport:
 
 
 # --- Performance Optimizer and Budget Manager ---------------------------------------------
+_fits_lock = threading.Lock()
+
+
 def _fits(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
+    """Each active campaign's response curve, fitted once per snapshot: the optimizer and
+    the budget manager both read them, from parallel branches of the review."""
+    with _fits_lock:
+        cached = snapshot.memo.get("fits")
+        if cached is None:
+            cached = snapshot.memo["fits"] = _fit_all(snapshot)
+    return cached
+
+
+def _fit_all(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
     fits = {}
     for campaign_id, series in snapshot.campaign_series.items():
         info = snapshot.campaigns.get(campaign_id)
@@ -549,49 +590,125 @@ def budget_manager_offline(
 
 
 # --- Competitive Analyst -----------------------------------------------------------------
-THEMES = {
-    "discounts": r"\b(\d+ ?%|discount|sale|off|deal|promo)",
-    "free shipping": r"free (shipping|delivery)",
-    "new launches": r"\b(new|launch|introduc)",
-    "video": r"\b(video|reel|ugc)\b",
-    "urgency": r"\b(limited|last chance|ends|today only|hurry)\b",
-}
+def _sample_confidence(n: int, prior: int = 5) -> float:
+    """How much a pattern seen in `n` ads is worth: n/(n+prior), at most 0.95."""
+    return round(min(0.95, n / (n + prior)), 4) if n else 0.0
 
 
 def competitive_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
-    notes: list[dict[str, Any]] = snapshot.competitor_notes
-    by_competitor: dict[str, Counter[str]] = defaultdict(Counter)
-    counts: Counter[str] = Counter()
-    for note in notes:
-        counts[note["competitor"]] += 1
-        for theme, pattern in THEMES.items():
-            if re.search(pattern, note["text"], re.IGNORECASE):
-                by_competitor[note["competitor"]][theme] += 1
-    findings = [
-        Finding(
-            title=f"{competitor}: {count} note{'s' if count != 1 else ''}",
-            detail=(
-                "Recurring themes: "
-                + ", ".join(f"{t} ({n})" for t, n in by_competitor[competitor].most_common(3))
-                if by_competitor[competitor]
-                else "No recurring theme in the notes."
-            ),
-            confidence=round(min(0.9, count / (count + 3)), 4),
-            evidence={
-                "competitor": competitor,
-                "notes": count,
-                "themes": dict(by_competitor[competitor]),
-            },  # fmt: skip
+    """Competitors from their Ad Library ads (themes, offers, formats, long runners,
+    launch cadence) and from users' notes; every figure is counted from stored ads."""
+    as_of = snapshot.as_of
+    ads_by: dict[str, list[CompetitorAdView]] = defaultdict(list)
+    for row in snapshot.competitor_ads:
+        ad = CompetitorAdView.from_dict(row)
+        ads_by[ad.competitor].append(ad)
+    notes_by: dict[str, list[str]] = defaultdict(list)
+    for note in snapshot.competitor_notes:
+        notes_by[note["competitor"]].append(note["text"])
+
+    findings: list[Finding] = []
+    profiles: dict[str, Any] = {}
+    for competitor in sorted(ads_by, key=lambda c: -len(ads_by[c]))[:10]:
+        ads = ads_by[competitor]
+        profile = analyze_competitor(ads, as_of)
+        profiles[competitor] = profile
+        n = profile["ads"]
+        themes = ", ".join(f"{t} ({share * 100:.0f}%)"
+                           for t, share in list(profile["themes"].items())[:3])  # fmt: skip
+        offers = ", ".join(f"{o} ({c})" for o, c in list(profile["offers"].items())[:3])
+        formats = profile["formats"]
+        cadence = profile["cadence"]
+        findings.append(
+            Finding(
+                title=f"{competitor}: {n} ads in the Ad Library, {profile['active_ads']} active",
+                detail=(
+                    f"Themes: {themes or 'none recurring'}. Offers: {offers or 'none'}. "
+                    f"Video {formats['video_share'] * 100:.0f}% of ads, "
+                    f"{formats['multi_version_share'] * 100:.0f}% with several versions."
+                ),
+                confidence=_sample_confidence(n),
+                evidence={
+                    "competitor": competitor,
+                    "ads": n,
+                    "themes": profile["themes"],
+                    "offers": profile["offers"],
+                    "formats": formats,
+                    "method": "counts over the competitor's Ad Library ads",
+                },
+            )  # fmt: skip
         )
-        for competitor, count in counts.most_common(10)
-    ]
+        if profile["long_running"]:
+            top = profile["long_running"][0]
+            findings.append(
+                Finding(
+                    title=f"{competitor}: {profile['long_running_count']} ads running "
+                    f"{LONG_RUNNING_DAYS}+ days",
+                    detail=f"The longest has run {top['days']} days since {top['since']}; "
+                    "advertisers keep ads that pay, so these show what works for them.",
+                    confidence=_sample_confidence(profile["long_running_count"], prior=2),
+                    evidence={
+                        "competitor": competitor,
+                        "long_running": profile["long_running"],
+                        "method": f"active ads with delivery start ≥ {LONG_RUNNING_DAYS} "
+                        "days before the review date",
+                    },
+                )  # fmt: skip
+            )
+        if cadence["last_launch"]:
+            trend = cadence["trend"]
+            findings.append(
+                Finding(
+                    title=f"{competitor}: launches {cadence['recent_per_week']:.1f} ads a week",
+                    detail=f"Over the last {CADENCE_WEEKS} weeks {cadence['mean_per_week']:.1f} "
+                    f"new ads a week on average; last launch {cadence['last_launch']}"
+                    + (
+                        f"; the last 4 weeks run at {trend:.1f}× the weeks before."
+                        if trend
+                        else "."
+                    ),
+                    confidence=_sample_confidence(sum(cadence["per_week"])),
+                    evidence={
+                        "competitor": competitor,
+                        "cadence": cadence,
+                        "method": "ads by delivery start date, per week",
+                    },
+                )  # fmt: skip
+            )
+    for competitor, texts in sorted(notes_by.items(), key=lambda item: -len(item[1]))[:10]:
+        counts = theme_counts(texts)
+        findings.append(
+            Finding(
+                title=f"{competitor}: {len(texts)} note{'s' if len(texts) != 1 else ''}",
+                detail=(
+                    "Recurring themes in notes: "
+                    + ", ".join(f"{t} ({n})" for t, n in counts.most_common(3))
+                    if counts
+                    else "No recurring theme in the notes."
+                ),
+                confidence=_sample_confidence(len(texts), prior=3),
+                evidence={
+                    "competitor": competitor,
+                    "notes": len(texts),
+                    "themes": dict(counts),
+                    "offers": dict(offer_counts(texts)),
+                },  # fmt: skip
+            )
+        )
+    total_ads = sum(len(v) for v in ads_by.values())
+    notes = len(snapshot.competitor_notes)
+    if total_ads or notes:
+        summary = (f"{total_ads} Ad Library ads of {len(ads_by)} tracked competitors and "
+                   f"{notes} notes on {len(notes_by)} competitors.")  # fmt: skip
+    else:
+        summary = ("No competitor data yet: track competitors (Meta Ad Library) or add notes "
+                   "on the competitors page.")  # fmt: skip
     return AgentReport(
         agent="competitive_analyst",
-        summary=f"{len(notes)} competitor notes on {len(counts)} competitors."
-        if notes
-        else "No competitor notes yet: add some on the agents page.",
+        summary=summary,
         findings=findings,
-        confidence=0.6 if notes else 0.1,
+        confidence=_sample_confidence(total_ads + notes) if total_ads or notes else 0.1,
+        extra={"competitors": profiles},
     )
 
 
@@ -608,7 +725,12 @@ AGENT_ROLES = {
 
 
 def review_with_llm(
-    organization: Organization, report: AgentReport, *, people: tuple[str, ...] = ()
+    organization: Organization,
+    report: AgentReport,
+    *,
+    people: tuple[str, ...] = (),
+    chain: Sequence[ProviderSpec] | None = None,
+    records: list[dict[str, Any]] | None = None,
 ) -> tuple[AgentReport, dict[str, Any]]:
     """Let the organization's model reword `report` and veto recommendations.
 
@@ -643,7 +765,14 @@ def review_with_llm(
             output_schema=LLMReview,
             offline=lambda: LLMReview(summary=report.summary, confidence=report.confidence),
         ),
+        chain=chain,
+        records=records,
     )
+    note = {"provider": str(result.provider), "model": result.model, "run_id": str(result.run_id)}
+    if result.provider == ProviderKind.OFFLINE:
+        # Every model failed: the statistics stand as they are (capping each
+        # recommendation at the report's confidence would lower them for no reason).
+        return report, note
     review = result.output
     keep = [r for i, r in enumerate(report.recommendations) if i not in set(review.drop)]
     capped = min(report.confidence, review.confidence)
@@ -657,8 +786,7 @@ def review_with_llm(
             ],
         }
     )
-    return updated, {"provider": str(result.provider), "model": result.model,
-                     "run_id": str(result.run_id)}  # fmt: skip
+    return updated, note
 
 
 def finite(value: float) -> float | None:

@@ -10,3 +10,10 @@ def execute_run_task(run_id: int) -> None:
     from agents.runs import execute_run
 
     execute_run(run_id)
+
+
+@shared_task(ignore_result=True)
+def start_weekly_reviews_task() -> None:
+    from agents.schedule import start_weekly_reviews
+
+    start_weekly_reviews()

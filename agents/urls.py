@@ -22,4 +22,23 @@ urlpatterns = [
         {"decision": "dismiss"},
         name="dismiss",
     ),
+    path("agents/competitors/", views.competitors_page, name="competitors"),
+    path("agents/competitors/add/", views.add_competitor, name="add_competitor"),
+    path("agents/competitors/refresh/", views.refresh_competitors, name="refresh_competitors"),
+    path("agents/competitors/<int:pk>/delete/", views.delete_competitor, name="delete_competitor"),
+    path("agents/competitors/notes/", views.add_note, name="add_note"),
+    path("agents/competitors/notes/<int:pk>/delete/", views.delete_note, name="delete_note"),
+    path("agents/studio/", views.studio, name="studio"),
+    path(
+        "agents/studio/variants/<int:pk>/save/",
+        views.decide_variant,
+        {"decision": "save"},
+        name="save_variant",
+    ),
+    path(
+        "agents/studio/variants/<int:pk>/discard/",
+        views.decide_variant,
+        {"decision": "discard"},
+        name="discard_variant",
+    ),
 ]

@@ -13,11 +13,12 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
-from django.db import connection
 from langgraph.graph import END, START, StateGraph
 
 from adplatform.models import Organization
 from agents.providers.config import resolve_chain
+from agents.providers.safety import names_of_users
+from agents.services import record_llm_calls
 from agents.specialists import (
     AgentReport,
     audience_expert_offline,
@@ -41,32 +42,63 @@ class ReviewState(TypedDict, total=False):
     final: dict[str, Any]
 
 
+def people_of(organization: Organization) -> tuple[str, ...]:
+    """Names (user, first, last, full, e-mail local part) of the organization's members:
+    they are scrubbed from everything sent to a model, wherever they appear."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(memberships__organization=organization)
+    return names_of_users(users)
+
+
 def has_model(organization: Organization) -> bool:
     """Whether the organization's chain starts with a real model (not offline)."""
     return not resolve_chain(organization)[0].is_offline
 
 
 class Reviewer:
-    """Runs agents on one snapshot, through the organization's model when it has one."""
+    """Runs agents on one snapshot, through the organization's model when it has one.
+
+    Parallel branches run in LangGraph's worker threads. They touch no database: each
+    agent's provider chain is resolved here, before the graph runs, and the chain's call
+    records are collected and written by the caller's thread (`flush`).
+    """
 
     def __init__(self, organization: Organization, snapshot: AccountSnapshot) -> None:
         self.organization = organization
         self.snapshot = snapshot
         self.use_model = has_model(organization)
-        self._owner = threading.get_ident()
+        self.people = people_of(organization) if self.use_model else ()
+        self.chains = (
+            {agent: resolve_chain(organization, agent=agent) for agent in REVIEW_AGENTS}
+            if self.use_model
+            else {}
+        )
+        self._records: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
 
     def finish(self, report: AgentReport) -> dict[str, Any]:
         notes: list[dict[str, Any]] = []
         if self.use_model:
-            try:
-                report, note = review_with_llm(self.organization, report)
-                notes.append(note | {"agent": report.agent})
-            finally:
-                # LangGraph runs parallel branches in worker threads: each opened its own
-                # database connection for the model's call records; close it there.
-                if threading.get_ident() != self._owner:
-                    connection.close()
+            records: list[dict[str, Any]] = []
+            report, note = review_with_llm(
+                self.organization,
+                report,
+                people=self.people,
+                chain=self.chains[report.agent],
+                records=records,
+            )
+            notes.append(note | {"agent": report.agent})
+            with self._lock:
+                self._records.extend(records)
         return {"reports": {report.agent: report.model_dump(mode="json")}, "providers": notes}
+
+    def flush(self) -> None:
+        """Write the call records collected so far (from the caller's thread)."""
+        with self._lock:
+            rows, self._records = self._records, []
+        if rows:
+            record_llm_calls(rows)
 
 
 def _node(reviewer: Reviewer, make: Callable[[ReviewState], AgentReport]) -> Any:
@@ -151,5 +183,7 @@ def run_review(
     reviewer = Reviewer(organization, snapshot)
     graph = build_review_graph(reviewer)
     for chunk in graph.stream({"reports": {}, "providers": []}, stream_mode="updates"):
+        reviewer.flush()
         for node, update in chunk.items():
             yield node, update or {}
+    reviewer.flush()

@@ -22,6 +22,7 @@ from agents.recommendations import (
     dismiss_recommendation,
 )
 from agents.runs import start_run
+from campaigns.models import Campaign
 
 
 class AgentRunSerializer(serializers.ModelSerializer):
@@ -40,6 +41,13 @@ class StartRunSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     platform = serializers.ChoiceField(choices=sorted(PLATFORM_TEXT_LIMITS), required=False)
+    campaign = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="creative_variants: ground in this campaign's ads.",
+    )
+    count = serializers.IntegerField(required=False, min_value=1, max_value=10)
 
 
 class RecommendationSerializer(serializers.ModelSerializer):
@@ -68,6 +76,12 @@ class AgentRunViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         task = values.pop("task")
+        campaign = values.get("campaign")
+        if (
+            campaign is not None
+            and not Campaign.objects.filter(organization=self.organization, pk=campaign).exists()
+        ):
+            raise ValidationError({"campaign": ["No such campaign."]})
         params = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v))
                   for k, v in values.items()}  # fmt: skip
         run = start_run(

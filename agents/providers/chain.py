@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -181,12 +181,15 @@ def run_llm_task(
     request: LLMRequest[OutputT],
     *,
     chain: Sequence[ProviderSpec] | None = None,
+    records: list[dict[str, Any]] | None = None,
 ) -> LLMResult[OutputT]:
     """Answer `request` with the first provider of the chain that can, offline at the latest.
 
     `chain` defaults to the organization's (`resolve_chain`); offline is appended to an
-    explicit chain that lacks it. Writes one `LLMCall` per attempt. Only a failing offline
-    function raises: that is a bug in the task.
+    explicit chain that lacks it. Writes one `LLMCall` per attempt, or, given `records`,
+    appends its fields there for the caller to write (`record_llm_calls`): parallel review
+    branches run in worker threads that should not hold database connections. Only a
+    failing offline function raises: that is a bug in the task.
     """
     run_id = uuid.uuid4()
     specs = _with_offline_last(
@@ -204,24 +207,28 @@ def run_llm_task(
         error: str = "",
     ) -> None:
         attempts.append(AttemptOutcome(provider=spec.kind, model=spec.model, status=status))
-        record_llm_call(
-            organization=organization,
-            run_id=run_id,
-            attempt=position,
-            agent=request.agent,
-            task=request.task,
-            provider=spec.kind,
-            model=spec.model,
-            status=status,
-            config_id=spec.config_id,
-            requests=usage.requests,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_estimate=usage.cost_estimate,
-            latency_ms=usage.latency_ms,
-            retry_after_seconds=retry_after_seconds,
-            error=error,
-        )
+        row: dict[str, Any] = {
+            "organization": organization,
+            "run_id": run_id,
+            "attempt": position,
+            "agent": request.agent,
+            "task": request.task,
+            "provider": spec.kind,
+            "model": spec.model,
+            "status": status,
+            "config_id": spec.config_id,
+            "requests": usage.requests,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cost_estimate": usage.cost_estimate,
+            "latency_ms": usage.latency_ms,
+            "retry_after_seconds": retry_after_seconds,
+            "error": error,
+        }
+        if records is not None:
+            records.append(row)
+        else:
+            record_llm_call(**row)
 
     *providers, offline = specs
     for position, spec in enumerate(providers, start=1):

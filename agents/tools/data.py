@@ -11,9 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from adplatform.models import Organization
-from agents.models import CompetitorNote
+from agents.models import CompetitorAd, CompetitorNote
 from analytics.metrics import Dimension, MetricQuery, Metrics, Period
 from analytics.selectors import get_metric_report, get_metric_totals
 from analytics.selectors.metrics import MetricTotals
@@ -85,6 +86,10 @@ class AccountSnapshot:
     totals: MetricTotals
     campaign_totals_previous: dict[int, Metrics] = field(default_factory=dict)
     competitor_notes: list[dict[str, str]] = field(default_factory=list)
+    # Stored Ad Library ads of tracked competitors (see agents.competitors).
+    competitor_ads: list[dict[str, Any]] = field(default_factory=list)
+    # Results computed once per snapshot and shared by agents (e.g. response curves).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def as_of(self) -> dt.date:
@@ -188,7 +193,34 @@ def load_snapshot(
                 "-observed_on", "-pk"
             )[:500]
         ],
+        competitor_ads=load_competitor_ads(organization),
     )
+
+
+def load_competitor_ads(organization: Organization, *, limit: int = 5000) -> list[dict[str, Any]]:
+    """Tracked competitors' stored ads, newest first, as plain rows for the analysis."""
+    rows = (
+        CompetitorAd.objects.filter(organization=organization, competitor__is_active=True)
+        .order_by("-delivery_start", "-pk")
+        .values_list(
+            "competitor__name", "archive_id", "bodies", "link_titles", "link_descriptions",
+            "delivery_start", "delivery_stop", "publisher_platforms", "is_video",
+        )[:limit]
+    )  # fmt: skip
+    return [
+        {
+            "competitor": name,
+            "archive_id": archive_id,
+            "text": " | ".join([*bodies[:1], *titles[:1], *descriptions[:1]]),
+            "start": start,
+            "stop": stop,
+            "platforms": platforms,
+            "is_video": is_video,
+            "versions": max(len(bodies), len(titles), 1),
+        }
+        for (name, archive_id, bodies, titles, descriptions, start, stop, platforms,
+             is_video) in rows
+    ]  # fmt: skip
 
 
 def money(value: float) -> Decimal:

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from adplatform.audit import record_audit
 from adplatform.models import AuditAction, Organization, Role
-from agents.models import AgentRun, Recommendation
+from agents.models import AgentRun, Competitor, CompetitorNote, Recommendation
 from analytics.models import ScheduledReport
 from notifications.services import notify
 from tests.analytics.factories import InsightFactory
@@ -80,6 +80,10 @@ def two_tenants(organization: Organization, other_organization: Organization) ->
             organization=org, run=run, agent="budget_manager", campaign=ad.campaign,
             action="pause", title="Pause", confidence=0.9,
         )  # fmt: skip
+        Competitor.objects.create(organization=org, name="Rival", page_ids=["1"], countries=["DE"])
+        CompetitorNote.objects.create(
+            organization=org, competitor="Rival", text="20% off", observed_on=timezone.localdate()
+        )
 
         rule_with_proposal(ad.campaign)
 
