@@ -79,10 +79,20 @@ def _listen(organization: Organization, run_sync: object) -> list[dict[str, obje
             except TimeoutError:
                 return messages
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        channel = pool.submit(asyncio.run, join()).result()
-        run_sync()  # type: ignore[operator]
-        return pool.submit(asyncio.run, drain(channel)).result()
+    # One loop that stays up for the whole sync: a pub/sub layer delivers only to
+    # subscriptions alive when a message is published.
+    loop = asyncio.new_event_loop()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(loop.run_forever)
+            try:
+                channel = asyncio.run_coroutine_threadsafe(join(), loop).result(timeout=10)
+                run_sync()  # type: ignore[operator]
+                return asyncio.run_coroutine_threadsafe(drain(channel), loop).result(timeout=30)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+    finally:
+        loop.close()
 
 
 def test_a_sync_announces_new_numbers_once_per_account(
