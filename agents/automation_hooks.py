@@ -16,6 +16,7 @@ agents; import-linter enforces it).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Any, Literal
@@ -145,30 +146,36 @@ def _plan_ai_optimize(context: StepContext) -> StepOutcome:
     return StepOutcome(kind="ai_optimize", params=params, verdict={"allowed": True})
 
 
-# A rule matching many campaigns asks the agent once per execution, not once per campaign.
-_REPORTS: OrderedDict[tuple[int, str], dict[int, list[RecommendationDraft]]] = OrderedDict()
+# A rule matching many campaigns asks the agent once per execution, not once per campaign;
+# kept briefly (an approval days later asks afresh).
+_REPORTS: OrderedDict[tuple[int, str], tuple[float, dict[int, list[RecommendationDraft]]]] = (
+    OrderedDict()
+)
 _REPORTS_KEPT = 8
+_REPORT_SECONDS = 600.0
 
 
 def _agent_drafts(
     organization: Any, execution_id: int, agent: str
 ) -> dict[int, list[RecommendationDraft]]:
     key = (execution_id, agent)
-    if key not in _REPORTS:
-        snapshot = load_snapshot(organization, as_of=default_as_of(organization))
-        report: AgentReport = (
-            performance_optimizer_offline(snapshot)
-            if agent == "performance_optimizer"
-            else budget_manager_offline(snapshot)
-        )
-        drafts: dict[int, list[RecommendationDraft]] = {}
-        for draft in report.recommendations:
-            if check_guardrails(draft, snapshot) is None:
-                drafts.setdefault(draft.campaign_id, []).append(draft)
-        _REPORTS[key] = drafts
-        while len(_REPORTS) > _REPORTS_KEPT:
-            _REPORTS.popitem(last=False)
-    return _REPORTS[key]
+    cached = _REPORTS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _REPORT_SECONDS:
+        return cached[1]
+    snapshot = load_snapshot(organization, as_of=default_as_of(organization))
+    report: AgentReport = (
+        performance_optimizer_offline(snapshot)
+        if agent == "performance_optimizer"
+        else budget_manager_offline(snapshot)
+    )
+    drafts: dict[int, list[RecommendationDraft]] = {}
+    for draft in report.recommendations:
+        if check_guardrails(draft, snapshot) is None:
+            drafts.setdefault(draft.campaign_id, []).append(draft)
+    _REPORTS[key] = (time.monotonic(), drafts)
+    while len(_REPORTS) > _REPORTS_KEPT:
+        _REPORTS.popitem(last=False)
+    return drafts
 
 
 def _ask_agent(
@@ -180,6 +187,17 @@ def _ask_agent(
     if not usable:
         return None
     draft = max(usable, key=lambda d: d.confidence)
+    # A pass every hour must not pile up copies of the same advice.
+    same = Recommendation.objects.filter(
+        organization_id=campaign.organization_id, campaign=campaign, agent=draft.agent,
+        action=draft.action, params=draft.params, status=RecommendationStatus.PENDING,
+        created_at__gte=timezone.now() - dt.timedelta(hours=params.max_age_hours),
+    ).first()  # fmt: skip
+    if same is not None:
+        if same.confidence != draft.confidence:
+            same.confidence = draft.confidence
+            same.save(update_fields=["confidence"])
+        return same
     return Recommendation.objects.create(
         organization_id=campaign.organization_id, agent=draft.agent, campaign=campaign,
         action=draft.action, params=draft.params, title=draft.title[:300],

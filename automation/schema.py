@@ -115,11 +115,11 @@ class SignalCondition(BaseModel):
 
 def _leaf_kind(value: Any) -> str:
     has_signal = "signal" in value if isinstance(value, dict) else hasattr(value, "signal")
-    return "signal" if has_signal else "condition"
+    return "signal_condition" if has_signal else "condition"
 
 
 LeafCondition = Annotated[
-    Annotated[Condition, Tag("condition")] | Annotated[SignalCondition, Tag("signal")],
+    Annotated[Condition, Tag("condition")] | Annotated[SignalCondition, Tag("signal_condition")],
     Discriminator(_leaf_kind),
 ]
 
@@ -171,7 +171,7 @@ def _item_kind(value: Any) -> str:
 
 ConditionItem = Annotated[
     Annotated[Condition, Tag("condition")]
-    | Annotated[SignalCondition, Tag("signal")]
+    | Annotated[SignalCondition, Tag("signal_condition")]
     | Annotated[ConditionGroup, Tag("group")],
     Discriminator(_item_kind),
 ]
@@ -266,7 +266,7 @@ def _errors_of(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
         # Drop pydantic's branch labels (union tags, validator names) from the path.
         parts = [
             str(p) for p in error["loc"]
-            if p not in ("condition", "group", "signal") and not str(p).startswith("function-")
+            if p not in ("condition", "group", "signal_condition") and not str(p).startswith("function-")
         ]  # fmt: skip
         key = ".".join([prefix, *parts] if prefix else parts) or "non_field_errors"
         message = str(error["msg"]).removeprefix("Value error, ")
