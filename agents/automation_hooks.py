@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -85,13 +86,20 @@ def open_recommendations(
     action: str = "any",
     agent: str | None = None,
     since: dt.datetime | None = None,
+    open_at: dt.datetime | None = None,
 ) -> dict[int, Recommendation]:
-    """Per campaign, its most confident open recommendation that qualifies (one query)."""
+    """Per campaign, its most confident open recommendation that qualifies (one query):
+    open now, or — `open_at`, for a backtest tick — open at that moment (created before
+    it, decided after it or not yet)."""
     rows = Recommendation.objects.filter(
-        organization_id=organization_id,
-        status=RecommendationStatus.PENDING,
-        confidence__gte=min_confidence,
+        organization_id=organization_id, confidence__gte=min_confidence
     )
+    if open_at is None:
+        rows = rows.filter(status=RecommendationStatus.PENDING)
+    else:
+        rows = rows.filter(created_at__lte=open_at).filter(
+            Q(decided_at__isnull=True) | Q(decided_at__gt=open_at)
+        )
     if len(campaign_ids) <= MAX_IN_LIST:
         rows = rows.filter(campaign_id__in=campaign_ids)
     if action != "any":
@@ -118,6 +126,7 @@ def load_ai_recommendations(query: SignalQuery) -> dict[int, str]:
         action=params.action,
         agent=params.agent,
         since=query.now - dt.timedelta(hours=params.max_age_hours),
+        open_at=query.now if query.replay else None,
     )
     return {
         campaign_id: f"#{rec.pk} {rec.agent} {rec.action} confidence {rec.confidence:.2f}"

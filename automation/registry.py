@@ -62,6 +62,9 @@ class SignalQuery:
     campaign_ids: list[int]
     params: BaseModel
     now: dt.datetime
+    # A backtest tick: answer as the facts stood at `now` (e.g. which recommendations were
+    # open then), not as they stand today.
+    replay: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ def load_signals(
     campaign_ids: Iterable[int],
     *,
     now: dt.datetime,
+    replay: bool = False,
 ) -> Signals | None:
     """Every signal condition's matches among `campaign_ids`; None if the rule has none."""
     conditions = signal_conditions(definition)
@@ -41,7 +42,7 @@ def load_signals(
         found = (
             signal.load(
                 SignalQuery(organization_id=organization_id, campaign_ids=ids, params=params,
-                            now=now)
+                            now=now, replay=replay)
             )
             if ids
             else {}

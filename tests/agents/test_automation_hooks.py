@@ -383,3 +383,29 @@ def test_ai_optimize_asked_again_reuses_its_open_recommendation(
     skipped = RuleAction.objects.filter(rule=rule, status=ActionStatus.SKIPPED)
     assert skipped.count() == 2
     assert Recommendation.objects.filter(campaign=campaign).count() == 1
+
+
+def test_the_preview_replays_which_recommendations_were_open_at_each_tick(
+    organization: Organization,
+) -> None:
+    from automation.services.backtest import backtest_rule
+
+    first, second = _synced(organization)[:2]
+    recommendation = _recommend(first, 0.9)
+    Recommendation.objects.filter(pk=recommendation.pk).update(
+        created_at=dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC),
+        decided_at=dt.datetime(2026, 3, 8, 12, tzinfo=dt.UTC),
+        status=RecommendationStatus.DISMISSED,
+    )
+    _recommend(second, 0.9)  # open now, but created after every tick of the preview
+    definition = parse_rule_definition(
+        {"conditions": {"items": [_signal()]}, "actions": [{"type": "notify"}]}
+    )
+
+    result = backtest_rule(organization, definition=definition, days=5, end=dt.date(2026, 3, 9))
+
+    # Each day is judged at its end: open from the 6th's end to the 8th's noon.
+    assert {(f.day, f.campaign_id) for f in result.firings} == {
+        (dt.date(2026, 3, 6), first.pk),
+        (dt.date(2026, 3, 7), first.pk),
+    }
