@@ -409,3 +409,26 @@ def test_the_preview_replays_which_recommendations_were_open_at_each_tick(
         (dt.date(2026, 3, 6), first.pk),
         (dt.date(2026, 3, 7), first.pk),
     }
+
+
+@pytest.mark.parametrize(
+    ("operator", "filtered"), [("and", True), ("or", False)], ids=["and", "or"]
+)
+def test_the_sql_prefilter_counts_the_ai_trigger_as_may_match(
+    operator: str, filtered: bool
+) -> None:
+    from automation.engine import needed_spans
+    from automation.prefilter import prefilter
+
+    spend = {"metric": "spend", "window": "today", "operator": "gt", "value": "10"}
+    alone = parse_rule_definition({"conditions": {"items": [_signal()]},
+                                   "actions": [{"type": "notify"}]})  # fmt: skip
+    mixed = parse_rule_definition(
+        {"conditions": {"operator": operator, "items": [_signal(), spend]},
+         "actions": [{"type": "notify"}]}
+    )  # fmt: skip
+    day = CLOCK.date()
+
+    assert prefilter(alone, day, needed_spans(alone, day)) is None
+    # AND: the metric still narrows the candidates; OR: the signal may match anything.
+    assert (prefilter(mixed, day, needed_spans(mixed, day)) is not None) is filtered
