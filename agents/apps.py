@@ -9,6 +9,7 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from adplatform.periodic import PeriodicTask, register_periodic_task
         from agents import checks  # noqa: F401  (registers the system checks)
+        from agents.automation_hooks import register
 
         # Mondays 05:00 UTC: the week's review is ready when people start the week.
         register_periodic_task(
@@ -18,3 +19,4 @@ class AgentsConfig(AppConfig):
                 crontab="0 5 * * 1",
             )
         )
+        register()  # the "AI recommendation" trigger and "AI optimize" action

@@ -24,6 +24,7 @@ from automation.schema import (
     Guardrails,
     MinimumData,
     RuleDefinition,
+    SignalCondition,
 )
 
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -106,6 +107,9 @@ class WindowSums(dict[Span, Metrics]):
 
 
 DailyValues = Mapping[int, Mapping[dt.date, Metrics] | WindowSums]
+# Signal condition key (`SignalCondition.key`) -> campaign id -> evidence, loaded for the
+# pass (`automation.signals.load_signals`); a campaign left out does not match.
+Signals = Mapping[str, Mapping[int, str]]
 NOTHING = Metrics()
 
 
@@ -174,10 +178,11 @@ def uses_late_data(definition: RuleDefinition) -> str:
 
 
 def _conditions(definition: RuleDefinition) -> list[Condition]:
-    found: list[Condition] = []
+    """The metric conditions (signal conditions need no windows of metrics)."""
+    found: list[Condition | SignalCondition] = []
     for item in definition.conditions.items:
         found.extend(item.items if isinstance(item, ConditionGroup) else [item])
-    return found
+    return [condition for condition in found if isinstance(condition, Condition)]
 
 
 def _summed(days: Mapping[Any, Metrics], start: dt.date, end: dt.date) -> Metrics:
@@ -258,6 +263,17 @@ def _judge(
     return COMPARE[condition.operator](Decimal(left), Decimal(right))  # type: ignore[arg-type]
 
 
+def _judge_signal(
+    condition: SignalCondition, target: Target, signals: Signals | None,
+    values: dict[str, str] | None,
+) -> bool:  # fmt: skip
+    # Without loaded signals (a replay of past days) a signal condition does not hold.
+    evidence = (signals or {}).get(condition.key(), {}).get(target.campaign_id)
+    if values is not None:
+        values[condition.label()] = evidence if evidence is not None else "no match"
+    return evidence is not None
+
+
 def _enough_data(minimum: MinimumData | None, days: Mapping[Any, Metrics], as_of: dt.date) -> bool:
     if minimum is None:
         return True
@@ -278,6 +294,7 @@ def evaluate_target(
     *,
     local_hour: int | None = None,
     maturity: Maturity | None = None,
+    signals: Signals | None = None,
 ) -> dict[str, str] | None:
     """The values that made the rule's conditions true for `target`, or None.
 
@@ -294,6 +311,8 @@ def evaluate_target(
         results = [
             group(item.operator, item.items, values)
             if isinstance(item, ConditionGroup)
+            else _judge_signal(item, target, signals, values)
+            if isinstance(item, SignalCondition)
             else _judge(item, target, days, as_of, values, maturity)
             for item in items
         ]
@@ -318,6 +337,7 @@ def plan_pass(
     last_acted: Mapping[int, dt.datetime],
     local_hour: int | None = None,
     maturity: Maturity | None = None,
+    signals: Signals | None = None,
 ) -> PassPlan:
     """Judge every target and plan its action chain under the rule's guardrails."""
     guardrails = definition.guardrails
@@ -327,8 +347,9 @@ def plan_pass(
     for target in targets:
         days = daily_values.get(target.campaign_id, {})
         values = evaluate_target(
-            definition, target, days, as_of, local_hour=local_hour, maturity=maturity
-        )
+            definition, target, days, as_of, local_hour=local_hour, maturity=maturity,
+            signals=signals,
+        )  # fmt: skip
         if values is None:
             continue
         steps: list[PlannedStep] = []

@@ -107,6 +107,36 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
         "actions": [{"type": "pause"}],
         "guardrails": {"cooldown_hours": 6},
     },
+    {
+        "slug": "apply-confident-ai-recommendations",
+        "name": "Apply high-confidence AI recommendations",
+        "type": RuleType.CUSTOM,
+        "description": "When the agents hold an open recommendation for a campaign with at "
+        "least 85% confidence, apply it (within this rule's guardrails) and notify. Try it in "
+        "dry run first; the AI trigger and action come from the agents app.",
+        "frequency": RuleFrequency.HOURLY,
+        "conditions": {
+            "operator": "and",
+            "items": [
+                {
+                    "signal": "ai_recommendation",
+                    "action": "any",
+                    "min_confidence": 0.85,
+                    "max_age_hours": 48,
+                },
+                {"metric": "spend", "window": "last_7_days", "operator": "gt", "value": "0"},
+            ],
+        },  # fmt: skip
+        "actions": [
+            {"type": "ai_optimize", "min_confidence": 0.85, "source": "open"},
+            {"type": "notify", "priority": "normal"},
+        ],
+        "guardrails": {
+            "cooldown_hours": 24,
+            "max_budget_change_pct": "50",
+            "max_actions_per_run": 10,
+        },  # fmt: skip
+    },
 ]
 
 

@@ -4,8 +4,8 @@ that may match and the engine judges those, not every campaign in scope.
 The prefilter is a superset of the engine's judgement, never a substitute for it: the
 engine (`automation.engine`) still decides on the rows returned, with exact decimals.
 Every comparison is loosened by a small tolerance (the database's division is not
-Python's), and whatever the SQL cannot express — metrics registered by other apps,
-late-data modes, equality — counts as "may match". A NULL (no value, e.g. a CPA without
+Python's), and whatever the SQL cannot express — metrics and signals registered by
+other apps, late-data modes, equality — counts as "may match". A NULL (no value, e.g. a CPA without
 conversions) is "no match" on both sides, as in the engine.
 """
 
@@ -18,7 +18,7 @@ from django.db.models import Expression, ExpressionWrapper, F, FloatField, Q, Va
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from automation.engine import Span, window_period
-from automation.schema import Condition, ConditionGroup, RuleDefinition
+from automation.schema import Condition, ConditionGroup, RuleDefinition, SignalCondition
 
 # Compared as floating point: exact enough for a prefilter (the tolerance is far above a
 # double's rounding), and a ratio of two counts is never an integer division.
@@ -86,7 +86,9 @@ class _Builder:
         self.annotations[alias] = left
         return Q(**{f"{alias}__{lookup}": float(value + shift)})
 
-    def leaf(self, condition: Condition) -> Q | None:
+    def leaf(self, condition: Condition | SignalCondition) -> Q | None:
+        if isinstance(condition, SignalCondition):
+            return None  # judged on data other apps hold: "may match"
         if condition.data != "as_reported" or condition.other_metric is not None:
             return None
         current = _metric(condition.metric, self.spans, window_period(condition.window, self.as_of))
@@ -101,7 +103,9 @@ class _Builder:
         change = _number((current - before) * _literal(100) / NullIf(before, _literal(0)))
         return self.compare(change, condition.operator, condition.value)
 
-    def group(self, operator: str, items: list[Condition | ConditionGroup]) -> Q | None:
+    def group(
+        self, operator: str, items: list[Condition | SignalCondition | ConditionGroup]
+    ) -> Q | None:
         parts = [
             self.group(item.operator, list(item.items))
             if isinstance(item, ConditionGroup)

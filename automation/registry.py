@@ -7,6 +7,7 @@ ever look names up here, so new entries need no change in automation.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,8 +53,43 @@ class ActionSkipped(Exception):
     """An action's `execute` found nothing to do (e.g. no paused ad to rotate in)."""
 
 
+@dataclass(frozen=True)
+class SignalQuery:
+    """What a signal's loader is asked for one rule's pass: which of these campaigns of
+    this organization the condition (`params`, already validated) holds for at `now`."""
+
+    organization_id: int
+    campaign_ids: list[int]
+    params: BaseModel
+    now: dt.datetime
+    # A backtest tick: answer as the facts stood at `now` (e.g. which recommendations were
+    # open then), not as they stand today.
+    replay: bool = False
+
+
+@dataclass(frozen=True)
+class ConditionSignal:
+    """A condition judged on facts another app holds rather than on metrics (an agent's
+    open recommendation). Metric hooks see one target's sums and cannot read the
+    database, so a signal is loaded once per rule and pass for all its targets (`load`:
+    one query, never one per target) and the pure engine only looks its answer up."""
+
+    name: str
+    label: str
+    # The condition's fields besides `signal`, validated with the rule.
+    params: type[BaseModel]
+    # campaign id -> the evidence of the match (recorded in the action's trigger values);
+    # campaigns the condition does not hold for are left out.
+    load: Callable[[SignalQuery], dict[int, str]]
+
+
 CONDITION_METRICS: dict[str, ConditionMetric] = {}
+CONDITION_SIGNALS: dict[str, ConditionSignal] = {}
 ACTIONS: dict[str, ActionDefinition] = {}
+
+
+def register_signal(signal: ConditionSignal) -> None:
+    CONDITION_SIGNALS[signal.name] = signal
 
 
 def register_metric(metric: ConditionMetric) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from automation.registry import ACTIONS, CONDITION_METRICS
+from automation.registry import ACTIONS, CONDITION_METRICS, CONDITION_SIGNALS
 from integrations.vocabulary import Platform
 
 # Name -> (first day back, last day back) relative to the evaluated day ("as of").
@@ -82,9 +83,50 @@ class Condition(_Strict):
         return self
 
 
+class SignalCondition(BaseModel):
+    """A condition on a signal another app registers (`automation.registry.register_signal`),
+    e.g. `{"signal": "ai_recommendation", "action": "pause", "min_confidence": 0.8}`; its
+    other fields are the signal's parameters, validated against the signal's model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    signal: str
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, value: str) -> str:
+        if value not in CONDITION_SIGNALS:
+            known = ", ".join(sorted(CONDITION_SIGNALS)) or "none"
+            raise ValueError(f"Unknown signal {value!r}; choose one of {known}.")
+        return value
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def key(self) -> str:
+        """Names the condition within a pass (two equal conditions share one load)."""
+        return json.dumps({"signal": self.signal, **self.params()}, sort_keys=True, default=str)
+
+    def label(self) -> str:
+        return ":".join(
+            str(part) for part in (self.signal, self.params().get("action")) if part is not None
+        )
+
+
+def _leaf_kind(value: Any) -> str:
+    has_signal = "signal" in value if isinstance(value, dict) else hasattr(value, "signal")
+    return "signal_condition" if has_signal else "condition"
+
+
+LeafCondition = Annotated[
+    Annotated[Condition, Tag("condition")] | Annotated[SignalCondition, Tag("signal_condition")],
+    Discriminator(_leaf_kind),
+]
+
+
 class ConditionGroup(_Strict):
     operator: Literal["and", "or"] = "and"
-    items: list[Condition] = Field(min_length=1, max_length=20)
+    items: list[LeafCondition] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="before")
     @classmethod
@@ -124,11 +166,13 @@ class Hours(_Strict):
 
 def _item_kind(value: Any) -> str:
     items = value.get("items") if isinstance(value, dict) else getattr(value, "items", None)
-    return "group" if isinstance(items, list) else "condition"
+    return "group" if isinstance(items, list) else _leaf_kind(value)
 
 
 ConditionItem = Annotated[
-    Annotated[Condition, Tag("condition")] | Annotated[ConditionGroup, Tag("group")],
+    Annotated[Condition, Tag("condition")]
+    | Annotated[SignalCondition, Tag("signal_condition")]
+    | Annotated[ConditionGroup, Tag("group")],
     Discriminator(_item_kind),
 ]
 
@@ -222,7 +266,7 @@ def _errors_of(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:
         # Drop pydantic's branch labels (union tags, validator names) from the path.
         parts = [
             str(p) for p in error["loc"]
-            if p not in ("condition", "group") and not str(p).startswith("function-")
+            if p not in ("condition", "group", "signal_condition") and not str(p).startswith("function-")
         ]  # fmt: skip
         key = ".".join([prefix, *parts] if prefix else parts) or "non_field_errors"
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -238,6 +282,11 @@ def parse_rule_definition(data: dict[str, Any]) -> RuleDefinition:
     except ValidationError as exc:
         raise RuleDefinitionError(_errors_of(exc)) from exc
     errors: dict[str, list[str]] = {}
+    for path, condition in signal_conditions(definition):
+        try:
+            CONDITION_SIGNALS[condition.signal].params.model_validate(condition.params())
+        except ValidationError as exc:
+            errors.update(_errors_of(exc, path))
     for index, step in enumerate(definition.actions):
         try:
             ACTIONS[step.type].params.model_validate(step.params())
@@ -246,6 +295,21 @@ def parse_rule_definition(data: dict[str, Any]) -> RuleDefinition:
     if errors:
         raise RuleDefinitionError(errors)
     return definition
+
+
+def signal_conditions(definition: RuleDefinition) -> list[tuple[str, SignalCondition]]:
+    """The rule's signal conditions with their dotted paths ("conditions.items.1.items.0")."""
+    found: list[tuple[str, SignalCondition]] = []
+    for index, item in enumerate(definition.conditions.items):
+        if isinstance(item, SignalCondition):
+            found.append((f"conditions.items.{index}", item))
+        elif isinstance(item, ConditionGroup):
+            found.extend(
+                (f"conditions.items.{index}.items.{inner}", leaf)
+                for inner, leaf in enumerate(item.items)
+                if isinstance(leaf, SignalCondition)
+            )
+    return found
 
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> dict[str, list[str]]:

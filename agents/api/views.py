@@ -20,8 +20,11 @@ from agents.recommendations import (
     RecommendationError,
     apply_recommendation,
     dismiss_recommendation,
+    rule_from_recommendation,
 )
 from agents.runs import start_run
+from automation.api.serializers import RuleSerializer
+from automation.schema import RuleDefinitionError
 from campaigns.models import Campaign
 
 
@@ -120,3 +123,15 @@ class RecommendationViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def dismiss(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(dismiss_recommendation)
+
+    @extend_schema(request=None, responses={201: RuleSerializer})
+    @action(detail=True, methods=["post"])
+    def rule(self, request: Request, pk: str | None = None) -> Response:
+        """A disabled dry-run rule that applies this kind of recommendation from now on."""
+        recommendation = self.get_object()
+        user = request.user if request.user.is_authenticated else None
+        try:
+            created = rule_from_recommendation(recommendation=recommendation, user=user)
+        except RuleDefinitionError as exc:
+            raise ValidationError(exc.errors) from exc
+        return Response(RuleSerializer(created).data, status=status.HTTP_201_CREATED)

@@ -30,6 +30,7 @@ from automation.engine import (
 from automation.maturity import Curve, Maturity, learn_curves, settledness
 from automation.registry import ACTIONS
 from automation.schema import RuleDefinition
+from automation.signals import load_signals
 from campaigns.selectors import daily_metrics_as_known_at
 
 MAX_BACKTEST_DAYS = 90
@@ -146,6 +147,7 @@ def backtest_rule(
             maturity=_maturity_at(organization, curves, tick, None if as_known else today)
             if late
             else None,
+            signals=load_signals(organization.pk, definition, state, now=tick, replay=True),
         )  # fmt: skip
         for target_plan in plan.plans:
             target = target_plan.target

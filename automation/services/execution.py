@@ -59,6 +59,7 @@ from automation.schema import (
     parse_rule_definition,
 )
 from automation.services.notify import RuleEvent, notify_rule_event
+from automation.signals import load_signals, uses_signals
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
 from campaigns.services import (
     Actor,
@@ -131,10 +132,13 @@ def run_rule(
             # The database judged the rest: none of them can match.
             targets = [target for target in targets if target.campaign_id in values]
         since = now - dt.timedelta(hours=definition.guardrails.cooldown_hours)
+        signals = load_signals(
+            organization.pk, definition, [t.campaign_id for t in targets], now=now
+        )
         plan = plan_pass(
             definition, targets=targets, daily_values=values, as_of=as_of, now=now,
             last_acted=selectors.last_acted_at(organization, rule=rule, since=since),
-            local_hour=local_now(organization, now).hour, maturity=maturity,
+            local_hour=local_now(organization, now).hour, maturity=maturity, signals=signals,
         )  # fmt: skip
         execution.targets_evaluated = evaluated
         _carry_out(rule, execution, plan.plans, counts)
@@ -206,7 +210,8 @@ def _run_organization_rules(
             definition = rule_definition(rule)
         except RuleDefinitionError:
             definition = None
-        if definition is None or uses_late_data(definition):
+        # Late-data and signal conditions (loaded per rule) take the one-rule path.
+        if definition is None or uses_late_data(definition) or uses_signals(definition):
             executions.append(run_rule(rule_id=rule.pk, trigger=trigger, as_of=as_of, now=now))
         else:
             batch.append((rule, definition))
@@ -649,6 +654,7 @@ def approve_rule_action(
         definition, target, values.get(campaign.pk, {}), as_of,
         local_hour=local_now(organization, now).hour,
         maturity=_maturity(organization, definition, [target], now),
+        signals=load_signals(organization.pk, definition, [campaign.pk], now=now),
     )  # fmt: skip
     if matched is None:
         _finish(action, ActionStatus.SKIPPED, error="The rule no longer matches this campaign.")
