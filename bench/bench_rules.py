@@ -11,10 +11,13 @@ Drops its database at the end. Skips without PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/adp_x .venv/bin/python bench/bench_rules.py
     BENCH_RULES_SCALE=0.1 ...   # a tenth of the organizations, for a quick look
+    BENCH_RULES_KEEP=1 ...      # keep the loaded data as <bench db>_seed and clone it next time
+    BENCH_RULES_PROFILE=out.prof ...  # write a cProfile of the pass
 """
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import os
 import statistics
@@ -29,6 +32,8 @@ SCALE = float(os.environ.get("BENCH_RULES_SCALE", "1"))
 ORGS = max(1, round(100 * SCALE))
 CAMPAIGNS_PER_ORG, ACCOUNTS_PER_ORG, DAYS, RULES_PER_ORG = 500, 5, 30, 10
 BASELINE_RULES = 20
+KEEP = os.environ.get("BENCH_RULES_KEEP", "") not in ("", "0")
+PROFILE = os.environ.get("BENCH_RULES_PROFILE", "")
 TODAY = dt.date(2026, 3, 31)
 NOW = dt.datetime(2026, 3, 31, 15, tzinfo=dt.UTC)
 
@@ -162,9 +167,16 @@ def measure(rule_ids: list[int]) -> None:
     connection.force_debug_cursor = True
     reset_queries()
     # One full pass, as the periodic task runs it: every rule, organization by organization.
+    profiler = cProfile.Profile() if PROFILE else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     run_rules(rule_ids=rule_ids, now=NOW, as_of=TODAY)
+    if profiler:
+        profiler.disable()
     total = time.perf_counter() - started
+    if profiler:
+        profiler.dump_stats(PROFILE)
     queries = connection.queries
     heaviest = max(queries, key=lambda q: float(q["time"]))
     reads = [q for q in queries if q["sql"].startswith("SELECT")]
@@ -181,6 +193,15 @@ def measure(rule_ids: list[int]) -> None:
     line("rules_heaviest_read_ms", float(heaviest_read["time"]) * 1000, "ms")
     line("rules_heaviest_read", heaviest_read["sql"][:300].replace("\n", " "))
     line("rules_passes_matching_nothing", str(quiet))
+    # Where the time goes: SQL (as the driver waited for it) against Python around it.
+    sql = sum(float(q["time"]) for q in queries)
+    line("rules_sql_seconds", sql, "s")
+    line("rules_python_seconds", total - sql, "s")
+    kinds: dict[str, list[float]] = {}
+    for q in queries:
+        kinds.setdefault(" ".join(q["sql"].split()[:4])[:70], []).append(float(q["time"]))
+    for kind, times in sorted(kinds.items(), key=lambda item: -sum(item[1]))[:8]:
+        line(f"rules_sql_top[{kind}]", f"{len(times)} x, {sum(times):.3f} s")
     _report(rule_ids, engine_ms=total * 1000 / len(rule_ids))
 
 
@@ -225,11 +246,46 @@ def main() -> int:
     bench_db = f"{urlsplit(url).path.lstrip('/') or 'adp'}_bench_rules"
     os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{bench_db}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adplatform.settings")
+    # The scale is part of the seed's name: a kept tenth is not reused for a full run.
+    seed_db = f"{bench_db}_seed_{ORGS}"
     with admin_connection(url) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {bench_db}")
+        seeded = (
+            KEEP
+            and admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [seed_db]).fetchone()
+        )
+        if seeded:
+            # Loading 1.5 M rows takes minutes; a copy of the loaded database takes seconds.
+            admin.execute(f"CREATE DATABASE {bench_db} TEMPLATE {seed_db}")
+        else:
+            admin.execute(f"CREATE DATABASE {bench_db}")
     try:
-        measure(build())
+        if seeded:
+            import django
+
+            django.setup()
+            from automation.models import AutomationRule
+
+            line("rules_data", f"reused {seed_db}")
+            rule_ids = list(AutomationRule.objects.order_by("pk").values_list("pk", flat=True))
+        else:
+            rule_ids = build()
+            if KEEP:
+                from django.db import connections
+
+                connections.close_all()
+                for connection in connections.all():
+                    if hasattr(connection, "close_pool"):  # the pool keeps sessions open
+                        connection.close_pool()
+                with admin_connection(url) as admin:
+                    # A copy needs the source to itself; our sessions reconnect when needed.
+                    admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [bench_db],
+                    )
+                    admin.execute(f"CREATE DATABASE {seed_db} TEMPLATE {bench_db}")
+        measure(rule_ids)
     finally:
         from django.db import connections
 

@@ -44,10 +44,16 @@ def _celery_tasks_run_inline() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters and cool-downs live in the cache and are keyed by row ids, which
-    repeat from test to test; each test starts with an empty cache."""
+    repeat from test to test; each test starts with an empty cache. The same goes for the
+    per-process memos (notification template overrides, agent reports for rules)."""
     from django.core.cache import cache
 
+    from agents import automation_hooks
+    from notifications.selectors import clear_template_cache
+
     cache.clear()
+    clear_template_cache()
+    automation_hooks._REPORTS.clear()
 
 
 @pytest.fixture(scope="session")

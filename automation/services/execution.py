@@ -13,14 +13,14 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from adplatform.metrics import RULE_EVALUATION_SECONDS
@@ -151,7 +151,13 @@ def run_rule(
     return execution
 
 
-def _settle(execution: RuleExecution, counts: _Counts, *, error: Exception | None = None) -> None:
+def _settle(
+    execution: RuleExecution,
+    counts: _Counts,
+    *,
+    error: Exception | None = None,
+    at: dt.datetime | None = None,
+) -> None:
     """The execution's status and counts once its pass is over (not saved)."""
     if error is not None:
         logger.error("rule execution failed", exc_info=error, extra={"rule_id": execution.rule_id})
@@ -168,7 +174,7 @@ def _settle(execution: RuleExecution, counts: _Counts, *, error: Exception | Non
     execution.actions_applied = counts.applied
     execution.actions_failed = counts.failed
     execution.actions_skipped = counts.skipped
-    execution.finished_at = timezone.now()
+    execution.finished_at = at or timezone.now()
 
 
 _EXECUTION_FIELDS = [
@@ -184,27 +190,57 @@ def run_rules(
     as_of: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> list[RuleExecution]:
-    """A full pass: evaluate many rules, organization by organization, each organization's
-    rules judged in one read (`selectors.rule_candidates`). What each rule does, and how
-    it is recorded, is what `run_rule` does for it; rules with late-data conditions or an
+    """A full pass: evaluate many rules, each organization's rules judged in one read
+    (`selectors.rule_candidates`), then the bookkeeping of every rule of the pass done
+    together (`_carry_out_jobs`: one claim INSERT per step of the chain, one dry-run
+    record, one UPDATE per resulting status). What each rule does, and how it is
+    recorded, is what `run_rule` does for it; rules with late-data conditions or an
     invalid definition take `run_rule` itself."""
     now = now or timezone.now()
     by_organization: dict[int, list[AutomationRule]] = defaultdict(list)
     for rule in AutomationRule.objects.select_related("organization").filter(pk__in=rule_ids):
         by_organization[rule.organization_id].append(rule)
     executions: list[RuleExecution] = []
+    batches: list[tuple[Organization, dt.date, list[tuple[AutomationRule, RuleDefinition]]]] = []
     for rules in by_organization.values():
-        executions += _run_organization_rules(rules, trigger=trigger, as_of=as_of, now=now)
-    return executions
+        organization = rules[0].organization
+        day = as_of or local_today(organization, now)
+        alone, batch = _split_organization_rules(rules, trigger=trigger, as_of=day, now=now)
+        executions += alone
+        if batch:
+            batches.append((organization, day, batch))
+    # Every batched rule's execution is started by one INSERT for the whole pass.
+    started = RuleExecution.objects.bulk_create(
+        RuleExecution(organization=organization, rule=rule, trigger=trigger, as_of=day,
+                      is_dry_run=rule.is_dry_run, started_at=now)
+        for organization, day, batch in batches for rule, _ in batch
+    )  # fmt: skip
+    jobs: list[_Job] = []
+    position = 0
+    for organization, day, batch in batches:
+        jobs += _plan_organization_rules(
+            organization, batch, started[position : position + len(batch)], as_of=day, now=now
+        )
+        position += len(batch)
+    _carry_out_batch(jobs)
+    _save_executions(started)
+    failed = [e for e in started if e.status == ExecutionStatus.FAILED]
+    AutomationRule.objects.filter(
+        pk__in=[e.rule_id for e in started if e.status != ExecutionStatus.FAILED]
+    ).update(consecutive_failures=0, last_run_at=now)
+    rules_by_pk = {rule.pk: rule for rules in by_organization.values() for rule in rules}
+    for execution in failed:
+        _record_outcome(rules_by_pk[execution.rule_id], execution)
+    return executions + started
 
 
-def _run_organization_rules(
-    rules: list[AutomationRule], *, trigger: str, as_of: dt.date | None, now: dt.datetime
-) -> list[RuleExecution]:
-    organization = rules[0].organization
-    as_of = as_of or local_today(organization, now)
+def _split_organization_rules(
+    rules: list[AutomationRule], *, trigger: str, as_of: dt.date, now: dt.datetime
+) -> tuple[list[RuleExecution], list[tuple[AutomationRule, RuleDefinition]]]:
+    """Run the rules of one organization that cannot be batched (late-data conditions, an
+    invalid definition); returns their executions and the others with their definitions."""
     batch: list[tuple[AutomationRule, RuleDefinition]] = []
-    executions: list[RuleExecution] = []
+    alone: list[RuleExecution] = []
     for rule in sorted(rules, key=lambda r: r.pk):
         try:
             definition = rule_definition(rule)
@@ -212,16 +248,22 @@ def _run_organization_rules(
             definition = None
         # Late-data and signal conditions (loaded per rule) take the one-rule path.
         if definition is None or uses_late_data(definition) or uses_signals(definition):
-            executions.append(run_rule(rule_id=rule.pk, trigger=trigger, as_of=as_of, now=now))
+            alone.append(run_rule(rule_id=rule.pk, trigger=trigger, as_of=as_of, now=now))
         else:
             batch.append((rule, definition))
-    if not batch:
-        return executions
-    started = RuleExecution.objects.bulk_create(
-        RuleExecution(organization=organization, rule=rule, trigger=trigger, as_of=as_of,
-                      is_dry_run=rule.is_dry_run, started_at=now)
-        for rule, _ in batch
-    )  # fmt: skip
+    return alone, batch
+
+
+def _plan_organization_rules(
+    organization: Organization,
+    batch: list[tuple[AutomationRule, RuleDefinition]],
+    started: list[RuleExecution],
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+) -> list[_Job]:
+    """Read once for the batched rules of one organization and plan each; returns the
+    planned jobs (an execution whose read or plan failed is settled as failed)."""
     try:
         candidates = selectors.rule_candidates(
             organization, definitions=[definition for _, definition in batch], as_of=as_of
@@ -233,35 +275,62 @@ def _run_organization_rules(
     except Exception as exc:  # the shared read failed: every rule of the batch failed
         for execution in started:
             _settle(execution, _Counts(), error=exc)
-        candidates, acted = [], {}
+        return []
     hour = local_now(organization, now).hour
-    for index, ((rule, definition), execution) in enumerate(zip(batch, started, strict=True)):
-        if not candidates:
-            continue
-        counts = _Counts()
+    jobs: list[_Job] = []
+    for ((rule, definition), execution), found in zip(
+        zip(batch, started, strict=True), candidates, strict=True
+    ):
         try:
-            found = candidates[index]
             plan = plan_pass(
                 definition, targets=found.targets, daily_values=found.values, as_of=as_of,
                 now=now, last_acted=acted.get(rule.pk, {}), local_hour=hour,
             )  # fmt: skip
-            execution.targets_evaluated = found.in_scope
-            _carry_out(rule, execution, plan.plans, counts)
-            _settle(execution, counts)
         except Exception as exc:  # any error counts towards the circuit breaker
-            _settle(execution, counts, error=exc)
-    for execution in started:
-        # One UPDATE per rule: Django's bulk_update (a CASE per field and row) costs more
-        # to build than these few statements cost to run.
-        execution.save(update_fields=_EXECUTION_FIELDS)
-    failed = [e for e in started if e.status == ExecutionStatus.FAILED]
-    AutomationRule.objects.filter(
-        pk__in=[e.rule_id for e in started if e.status != ExecutionStatus.FAILED]
-    ).update(consecutive_failures=0, last_run_at=now)
-    for (rule, _), execution in zip(batch, started, strict=True):
-        if execution in failed:
-            _record_outcome(rule, execution)
-    return executions + started
+            _settle(execution, _Counts(), error=exc)
+            continue
+        execution.targets_evaluated = found.in_scope
+        jobs.append(_Job(rule, execution, plan.plans))
+    return jobs
+
+
+def _carry_out_batch(jobs: list[_Job]) -> None:
+    """Carry out and settle many rules' plans together. If the shared bookkeeping fails,
+    each rule is carried out again alone, so one rule's error fails only that rule: the
+    claims make this safe (a step this execution already claimed is ours to finish, a
+    recorded change is found by its key, not made again)."""
+    try:
+        _carry_out_jobs(jobs)
+    except Exception:
+        logger.exception("batched rule bookkeeping failed; retrying rule by rule")
+        for job in jobs:
+            job.counts = _Counts()
+            try:
+                _carry_out_jobs([job])
+            except Exception as exc:  # any error counts towards the circuit breaker
+                _settle(job.execution, job.counts, error=exc)
+            else:
+                _settle(job.execution, job.counts)
+        return
+    at = timezone.now()  # the batch's bookkeeping ended for all its rules at once
+    for job in jobs:
+        _settle(job.execution, job.counts, at=at)
+
+
+def _save_executions(executions: list[RuleExecution]) -> None:
+    # Executions whose outcome is the same (most rules of a pass match nothing) are
+    # written by one UPDATE each; the others by a bulk UPDATE.
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for execution in executions:
+        groups[tuple(getattr(execution, name) for name in _EXECUTION_FIELDS)].append(execution.pk)
+    alike = [(values, pks) for values, pks in groups.items() if len(pks) > 1]
+    for values, pks in alike:
+        RuleExecution.objects.filter(pk__in=pks).update(
+            **dict(zip(_EXECUTION_FIELDS, values, strict=True))
+        )
+    shared = {pk for _, pks in alike for pk in pks}
+    rest = [execution for execution in executions if execution.pk not in shared]
+    RuleExecution.objects.bulk_update(rest, _EXECUTION_FIELDS, batch_size=200)
 
 
 def _maturity(
@@ -307,101 +376,152 @@ class _Chain:
     stopped: bool = False
 
 
+@dataclass
+class _Job:
+    """One rule's planned pass, as the bookkeeping carries it out."""
+
+    rule: AutomationRule
+    execution: RuleExecution
+    plans: list[TargetPlan]
+    counts: _Counts = field(default_factory=_Counts)
+
+
+@dataclass
+class _Step:
+    """A claimed step to carry out: whose, on which chain, and its claim."""
+
+    job: _Job
+    chain: _Chain
+    step: PlannedStep
+    action: RuleAction
+
+
 def _carry_out(
     rule: AutomationRule, execution: RuleExecution, plans: list[TargetPlan], counts: _Counts
 ) -> None:
-    """Claim and carry out the planned steps, all targets' step 0 first, then step 1, ...
+    """Claim and carry out one rule's planned steps (see `_carry_out_jobs`)."""
+    _carry_out_jobs([_Job(rule, execution, plans, counts)])
 
-    Each wave claims its steps with one INSERT ... ON CONFLICT DO NOTHING before acting,
-    so the number of bookkeeping queries depends on the length of the action chain, not
-    on the number of targets; only live platform calls are made one target at a time.
+
+def _carry_out_jobs(jobs: list[_Job]) -> None:
+    """Claim and carry out the planned steps of one or many rules, all targets' step 0
+    first, then step 1, ...
+
+    Each wave claims its steps, whatever the rule, with one INSERT ... ON CONFLICT DO
+    NOTHING before acting, so the number of bookkeeping queries depends on the length of
+    the action chains, not on the number of rules, targets or matches; only live platform
+    calls are made one target at a time.
     """
     campaigns = Campaign.objects.select_related("ad_account").in_bulk(
-        [plan.target.campaign_id for plan in plans]
+        {plan.target.campaign_id for job in jobs for plan in job.plans}
     )
-    chains = [_Chain(plan, campaigns[plan.target.campaign_id]) for plan in plans]
-    counts.matched += len(chains)
+    chains = {
+        id(job): [_Chain(plan, campaigns[plan.target.campaign_id]) for plan in job.plans]
+        for job in jobs
+    }
+    for job in jobs:
+        job.counts.matched += len(job.plans)
     skips: list[RuleAction] = []
-    proposals = 0
-    for position in range(max((len(plan.steps) for plan in plans), default=0)):
-        wave: list[tuple[_Chain, PlannedStep]] = []
-        for chain in chains:
-            if chain.stopped or position >= len(chain.plan.steps):
-                continue
-            step = chain.plan.steps[position]
-            if step.outcome.is_skipped:
-                counts.skipped += 1
-                if step.outcome.verdict.get("check"):
-                    skips.append(_skip_row(rule, execution, chain, step))
-                chain.stopped = step.stop_on_failure
-                continue
-            wave.append((chain, step))
-        claims = _claim_all(rule, execution, wave)
-        to_act: list[tuple[_Chain, PlannedStep, RuleAction]] = []
-        for chain, step in wave:
-            action, created = claims[
-                action_key(rule, chain.campaign.pk, execution.as_of, step.step)
-            ]
+    proposals: dict[int, int] = defaultdict(int)
+    longest = max((len(plan.steps) for job in jobs for plan in job.plans), default=0)
+    for position in range(longest):
+        wave: list[tuple[_Job, _Chain, PlannedStep]] = []
+        for job in jobs:
+            for chain in chains[id(job)]:
+                if chain.stopped or position >= len(chain.plan.steps):
+                    continue
+                step = chain.plan.steps[position]
+                if step.outcome.is_skipped:
+                    job.counts.skipped += 1
+                    if step.outcome.verdict.get("check"):
+                        skips.append(_skip_row(job.rule, job.execution, chain, step))
+                    chain.stopped = step.stop_on_failure
+                    continue
+                wave.append((job, chain, step))
+        claims = _claim_all(wave)
+        to_act: list[_Step] = []
+        for (job, chain, step), (action, created) in zip(wave, claims, strict=True):
             if not created and action.status in FINAL_ACTION_STATUSES | {
                 ActionStatus.AWAITING_APPROVAL
             }:
-                counts.skipped += 1  # done in an earlier pass over this window
+                job.counts.skipped += 1  # done in an earlier pass over this window
                 if action.status == ActionStatus.FAILED and step.stop_on_failure:
                     chain.stopped = True
                 continue
-            to_act.append((chain, step, action))
+            to_act.append(_Step(job, chain, step, action))
         if not to_act:
             continue
-        if rule.requires_approval:
-            RuleAction.objects.filter(pk__in=[action.pk for _, _, action in to_act]).update(
+        proposed = [item for item in to_act if item.job.rule.requires_approval]
+        if proposed:
+            RuleAction.objects.filter(pk__in=[item.action.pk for item in proposed]).update(
                 status=ActionStatus.AWAITING_APPROVAL
             )
-            counts.proposed += len(to_act)
-            proposals += len(to_act)
-            continue
-        statuses = _perform_wave(rule, to_act, now=execution.started_at)
-        for (chain, step, _), status in zip(to_act, statuses, strict=True):
+            for item in proposed:
+                item.job.counts.proposed += 1
+                proposals[id(item.job)] += 1
+        acting = [item for item in to_act if not item.job.rule.requires_approval]
+        for item, status in zip(acting, _perform_wave(acting), strict=True):
             if status in (ActionStatus.APPLIED, ActionStatus.DRY_RUN):
-                counts.applied += 1
+                item.job.counts.applied += 1
             elif status == ActionStatus.FAILED:
-                counts.failed += 1
-                chain.stopped = step.stop_on_failure
+                item.job.counts.failed += 1
+                item.chain.stopped = item.step.stop_on_failure
     if skips:
         _record_skips(skips)
-    if proposals:
-        notify_rule_event(
-            rule.organization, RuleEvent.APPROVAL_REQUESTED,
-            {"rule_id": rule.pk, "rule": rule.name, "execution_id": execution.pk, "proposals": proposals},
-            subject=f"Rule {rule.name!r} proposes {proposals} action(s) for approval",
-        )  # fmt: skip
+    for job in jobs:
+        if proposals[id(job)]:
+            rule, count = job.rule, proposals[id(job)]
+            notify_rule_event(
+                rule.organization, RuleEvent.APPROVAL_REQUESTED,
+                {"rule_id": rule.pk, "rule": rule.name, "execution_id": job.execution.pk,
+                 "proposals": count},
+                subject=f"Rule {rule.name!r} proposes {count} action(s) for approval",
+            )  # fmt: skip
 
 
 def _claim_all(
-    rule: AutomationRule, execution: RuleExecution, wave: list[tuple[_Chain, PlannedStep]]
-) -> dict[str, tuple[RuleAction, bool]]:
+    wave: list[tuple[_Job, _Chain, PlannedStep]],
+) -> list[tuple[RuleAction, bool]]:
     """Write the claim of every step in `wave` (unique key: rule, target, window, step);
-    returns each key's row and whether this execution wrote it. A key written by an
-    earlier or a concurrent pass keeps that pass's row: ON CONFLICT DO NOTHING, then one
-    read of all keys, where our own rows are the ones carrying this execution."""
+    returns, in order, each step's row and whether its execution wrote it. A key written
+    by an earlier or a concurrent pass keeps that pass's row: ON CONFLICT DO NOTHING, then
+    one read of all keys, where our own rows are the ones carrying our executions."""
     if not wave:
-        return {}
+        return []
     rows = [
         RuleAction(
-            organization_id=rule.organization_id, rule=rule, execution=execution,
+            organization_id=job.rule.organization_id, rule=job.rule, execution=job.execution,
             campaign=chain.campaign, step=step.step, action_type=step.action_type,
             params=step.outcome.params, trigger_values=chain.plan.values,
             guardrail_verdict=step.outcome.verdict,
-            idempotency_key=action_key(rule, chain.campaign.pk, execution.as_of, step.step),
+            idempotency_key=action_key(job.rule, chain.campaign.pk, job.execution.as_of, step.step),
         )
-        for chain, step in wave
+        for job, chain, step in wave
     ]  # fmt: skip
     RuleAction.objects.bulk_create(rows, ignore_conflicts=True)
-    return {
-        action.idempotency_key: (action, action.execution_id == execution.pk)
-        for action in RuleAction.objects.filter(
+    # Only what deciding needs is read back: our own rows are the ones just built.
+    stored = {
+        key: (pk, execution_id, status)
+        for key, pk, execution_id, status in RuleAction.objects.filter(
             idempotency_key__in=[row.idempotency_key for row in rows]
-        )
+        ).values_list("idempotency_key", "pk", "execution_id", "status")
     }
+    claims: list[tuple[RuleAction, bool]] = []
+    theirs: dict[int, int] = {}  # another pass's row we may resume: its pk -> position
+    for row in rows:
+        pk, execution_id, status = stored[row.idempotency_key]
+        row.pk = pk
+        row._state.adding = False
+        ours = execution_id == row.execution_id
+        if not ours:
+            row.status = status
+            if status not in FINAL_ACTION_STATUSES | {ActionStatus.AWAITING_APPROVAL}:
+                theirs[pk] = len(claims)
+        claims.append((row, ours))
+    if theirs:  # resumed as they were written (rare: a pass that stopped half-way)
+        for action in RuleAction.objects.filter(pk__in=list(theirs)):
+            claims[theirs[action.pk]] = (action, False)
+    return claims
 
 
 def _skip_row(
@@ -427,83 +547,82 @@ def _record_skips(rows: list[RuleAction]) -> None:
     )  # fmt: skip
 
 
-def _perform_wave(
-    rule: AutomationRule,
-    to_act: list[tuple[_Chain, PlannedStep, RuleAction]],
-    *,
-    now: dt.datetime,
-) -> list[str]:
-    """Each claimed step's final status, in order. A dry run records campaign changes in
-    bulk; actions that choose their own targets at run time (`ActionDefinition.execute`,
-    e.g. rotate creatives) and every live call go through `perform_action` one by one."""
+def _perform_wave(items: list[_Step]) -> list[str]:
+    """Each claimed step's final status, in order. Dry runs record campaign changes in
+    bulk, for all their rules at once; actions that choose their own targets at run time
+    (`ActionDefinition.execute`, e.g. rotate creatives) and every live call go through
+    `perform_action` one by one."""
 
-    def one(chain: _Chain, step: PlannedStep, action: RuleAction) -> str:
-        return perform_action(rule=rule, action=action, campaign=chain.campaign, step=step, now=now)
+    def one(item: _Step) -> str:
+        return perform_action(
+            rule=item.job.rule, action=item.action, campaign=item.chain.campaign,
+            step=item.step, now=item.job.execution.started_at,
+        )  # fmt: skip
 
-    if not rule.is_dry_run:
-        return [one(*item) for item in to_act]
     in_bulk = [
         index
-        for index, (_, step, _) in enumerate(to_act)
-        if step.action_type not in ACTIONS or ACTIONS[step.action_type].execute is None
+        for index, item in enumerate(items)
+        if item.job.rule.is_dry_run
+        and (item.step.action_type not in ACTIONS or ACTIONS[item.step.action_type].execute is None)
     ]
-    bulk = _dry_run_all(rule, [to_act[i] for i in in_bulk], now=now)
+    bulk = _dry_run_all([items[i] for i in in_bulk])
     statuses = dict(zip(in_bulk, bulk, strict=True))
-    return [
-        statuses[index] if index in statuses else one(*item) for index, item in enumerate(to_act)
-    ]
+    return [statuses[index] if index in statuses else one(item) for index, item in enumerate(items)]
 
 
-def _dry_run_all(
-    rule: AutomationRule,
-    to_act: list[tuple[_Chain, PlannedStep, RuleAction]],
-    *,
-    now: dt.datetime,
-) -> list[str]:
-    """`perform_action` for a dry-run rule, for a whole wave in a fixed number of queries:
-    the campaign changes are recorded (not applied) in bulk through campaigns.services, and
+def _dry_run_all(items: list[_Step]) -> list[str]:
+    """`perform_action` for dry-run steps of any rules, in a fixed number of queries: the
+    campaign changes are recorded (not applied) in bulk through campaigns.services, and
     the claims are finished with one UPDATE per resulting status."""
+    if not items:
+        return []
+    actors = {item.job.rule.pk: Actor.for_rule(item.job.rule.pk, item.job.rule.name)
+              for item in items}  # fmt: skip
     requests = [
         ChangeRequest(
-            campaign=chain.campaign, kind=str(step.outcome.kind), idempotency_key=action.idempotency_key,
-            params=_change_params(step.outcome.params), reason=_reason(rule, action),
-            expected_before=step.outcome.expected_before, guardrail_verdict=step.outcome.verdict,
+            campaign=item.chain.campaign, kind=str(item.step.outcome.kind),
+            idempotency_key=item.action.idempotency_key,
+            params=_change_params(item.step.outcome.params),
+            reason=_reason(item.job.rule, item.action),
+            expected_before=item.step.outcome.expected_before,
+            guardrail_verdict=item.step.outcome.verdict,
+            actor=actors[item.job.rule.pk],
         )
-        for chain, step, action in to_act
-        if step.outcome.kind not in (None, "notify")
+        for item in items
+        if item.step.outcome.kind not in (None, "notify")
     ]  # fmt: skip
-    answers = (
-        record_dry_run_changes(requests, actor=Actor.for_rule(rule.pk, rule.name))
-        if requests
-        else {}
-    )
+    answers = record_dry_run_changes(requests) if requests else {}
     statuses: list[str] = []
-    finished: dict[tuple[str, str], list[int]] = defaultdict(list)
+    finished: dict[tuple[str, str, dt.datetime], list[int]] = defaultdict(list)
     stale_verdicts: list[CampaignChange] = []
-    for _, step, action in to_act:
+    for item in items:
         status: str
-        answer = answers.get(action.idempotency_key)
+        answer = answers.get(item.action.idempotency_key)
         if answer is None:  # a notification: nothing is sent in a dry run
             status, error = ActionStatus.DRY_RUN, ""
         elif isinstance(answer, CampaignChangeError):
             status, error = ActionStatus.FAILED, str(answer)
         else:
             status, error = _status_of(answer)
-            if answer.guardrail_verdict != step.outcome.verdict:
-                answer.guardrail_verdict = step.outcome.verdict
+            if answer.guardrail_verdict != item.step.outcome.verdict:
+                answer.guardrail_verdict = item.step.outcome.verdict
                 stale_verdicts.append(answer)
         statuses.append(status)
-        finished[(status, error[:2000])].append(action.pk)
+        # `finished_at` is the run's clock, which the cooldown measures from.
+        finished[(status, error[:2000], item.job.execution.started_at)].append(item.action.pk)
     if stale_verdicts:  # only for changes an earlier pass recorded
         CampaignChange.objects.bulk_update(stale_verdicts, ["guardrail_verdict"])
     # The claim links to the change recorded under its key (none for notifications or
-    # refused requests), read in the same UPDATE.
+    # refused requests), read in the same UPDATE: "<organization id>:<the claim's key>".
     change = Subquery(
         CampaignChange.objects.filter(
-            idempotency_key=Concat(Value(f"{rule.organization_id}:"), OuterRef("idempotency_key"))
+            idempotency_key=Concat(
+                Cast(OuterRef("organization_id"), CharField()), Value(":"),
+                OuterRef("idempotency_key"), output_field=CharField(),
+            )
         ).values("pk")[:1]
-    )
-    for (status, error), ids in finished.items():
+    )  # fmt: skip
+    for (status, error, now), ids in finished.items():
         actions = RuleAction.objects.filter(pk__in=ids)
         if status == ActionStatus.PENDING:  # another worker is applying it; leave it the claim
             actions.update(change=change)

@@ -34,13 +34,16 @@ class ChangeRequest:
     reason: str = ""
     expected_before: dict[str, Any] | None = None
     guardrail_verdict: dict[str, Any] = field(default_factory=dict)
+    # Who asks, when one call records changes for several actors (rules of a pass).
+    actor: Actor | None = None
 
 
 def record_dry_run_changes(
-    requests: Sequence[ChangeRequest], *, actor: Actor
+    requests: Sequence[ChangeRequest], *, actor: Actor | None = None
 ) -> dict[str, CampaignChange | CampaignChangeError]:
-    """Record every request as a dry run; returns, by the caller's (unscoped) key, the
-    change — the first one for a key used before — or the validation error."""
+    """Record every request as a dry run, asked by its own `actor` or else by `actor`;
+    returns, by the caller's (unscoped) key, the change — the first one for a key used
+    before — or the validation error."""
     scoped = {
         request.idempotency_key: f"{request.campaign.organization_id}:{request.idempotency_key}"
         for request in requests
@@ -62,14 +65,17 @@ def record_dry_run_changes(
             answers[request.idempotency_key] = exc
             continue
         campaign = request.campaign
+        asker = request.actor or actor
+        if asker is None:
+            raise ValueError("record_dry_run_changes needs an actor for every request")
         new.append(
             CampaignChange(
                 organization_id=campaign.organization_id, ad_account_id=campaign.ad_account_id,
                 campaign=campaign, kind=request.kind,
                 params={name: _plain(value) for name, value in request.params.items()},
                 before=_snapshot(campaign), expected_before=request.expected_before,
-                actor_kind=actor.kind, actor_label=actor.label, actor_user_id=actor.user_id,
-                actor_api_key_id=actor.api_key_id, reason=request.reason, idempotency_key=key,
+                actor_kind=asker.kind, actor_label=asker.label, actor_user_id=asker.user_id,
+                actor_api_key_id=asker.api_key_id, reason=request.reason, idempotency_key=key,
                 is_dry_run=True, status=ChangeStatus.DRY_RUN,
                 guardrail_verdict=request.guardrail_verdict,
             )
@@ -79,8 +85,22 @@ def record_dry_run_changes(
         # as `request_campaign_change` would return it.
         CampaignChange.objects.bulk_create(new, ignore_conflicts=True)
         by_key = {scoped_key: caller_key for caller_key, scoped_key in scoped.items()}
-        for change in CampaignChange.objects.filter(
-            idempotency_key__in=[change.idempotency_key for change in new]
-        ):
-            answers[by_key[change.idempotency_key or ""]] = change
+        # Read back only the keys' ids and request times: a row carrying the time we
+        # stamped is the one we built (its id is all it lacks), so thousands of changes
+        # are not decoded again; only rows another caller wrote first are read whole.
+        ours = {change.idempotency_key or "": change for change in new}
+        theirs: list[str] = []
+        for stored_key, pk, requested_at in CampaignChange.objects.filter(
+            idempotency_key__in=list(ours)
+        ).values_list("idempotency_key", "pk", "requested_at"):
+            change = ours[stored_key or ""]
+            if requested_at != change.requested_at:
+                theirs.append(stored_key or "")
+                continue
+            change.pk = pk
+            change._state.adding = False
+            answers[by_key[stored_key or ""]] = change
+        if theirs:
+            for change in CampaignChange.objects.filter(idempotency_key__in=theirs):
+                answers[by_key[change.idempotency_key or ""]] = change
     return answers

@@ -107,3 +107,76 @@ def test_bulk_dry_run_rows_match_what_the_one_by_one_path_recorded() -> None:
     assert skipped.count() == 3
     assert {a.guardrail_verdict["check"] for a in skipped} == {"max_actions_per_run"}
     assert all(a.idempotency_key.endswith(":skipped") for a in skipped)
+
+
+def _pass_over(organizations: int, rules_each: int) -> tuple[int, list[RuleExecution]]:
+    """A full pass over `organizations` organizations of 6 matching campaigns, each with
+    `rules_each` dry-run rules (one of them in approval mode)."""
+    from automation.services import run_rules
+
+    rules: list[AutomationRule] = []
+    for index in range(organizations):
+        rule = _organization_with_rule(6)
+        organization = rule.organization
+        organization.slug = f"{organization.slug}-{rules_each}-{index}"
+        organization.save(update_fields=["slug"])
+        rules.append(rule)
+        for extra in range(1, rules_each):
+            rules.append(
+                RuleFactory(
+                    organization=organization, conditions=rule.conditions, actions=rule.actions,
+                    guardrails=rule.guardrails, is_dry_run=True, requires_approval=extra == 1,
+                )
+            )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        executions = run_rules(rule_ids=[rule.pk for rule in rules], now=CLOCK, as_of=TODAY)
+    return len(queries), executions
+
+
+def test_a_full_pass_writes_for_all_its_rules_at_once() -> None:
+    # The reads are per organization; the writes do not grow with the number of rules.
+    few_queries, few = _pass_over(2, 2)
+    many_queries, many = _pass_over(2, 5)
+
+    assert len(few) == 4 and len(many) == 10
+    assert few_queries == many_queries, (few_queries, many_queries)
+    for execution in many:
+        execution.refresh_from_db()
+        rule = execution.rule
+        assert execution.targets_matched == 6
+        if rule.requires_approval:
+            assert (execution.actions_proposed, execution.actions_applied) == (6, 0)
+        else:
+            assert (execution.actions_applied, execution.actions_skipped) == (6, 3)
+        changes = CampaignChange.objects.filter(actor_label=f"rule:{rule.pk} {rule.name}")
+        assert changes.count() == (0 if rule.requires_approval else 3)
+        assert RuleAction.objects.filter(rule=rule).exclude(execution=execution).count() == 0
+
+
+def test_when_the_shared_bookkeeping_fails_each_rule_is_carried_out_alone(monkeypatch) -> None:
+    from automation.services import execution as module
+
+    real = module._carry_out_jobs
+    calls: list[int] = []
+
+    def failing_when_shared(jobs: list) -> None:  # type: ignore[type-arg]
+        calls.append(len(jobs))
+        if len(jobs) > 1:
+            real(jobs[:1])  # half-way: the first rule's bookkeeping is done, then it fails
+            raise RuntimeError("lost the connection")
+        real(jobs)
+
+    monkeypatch.setattr(module, "_carry_out_jobs", failing_when_shared)
+    _, executions = _pass_over(1, 3)
+
+    assert calls == [3, 1, 1, 1]
+    for execution in executions:
+        execution.refresh_from_db()
+        assert execution.status == "succeeded", execution.error
+        assert execution.targets_matched == 6
+    # Carried out twice, the first rule recorded each change once.
+    first = executions[0]
+    assert (
+        CampaignChange.objects.filter(actor_label=f"rule:{first.rule_id} {first.rule.name}").count()
+        == 3
+    )
