@@ -115,7 +115,7 @@ def rule_from_recommendation(*, recommendation: Recommendation, user: Any = None
     threshold = math.floor(recommendation.confidence * 20) / 20
     values = {
         "name": f"From recommendation #{recommendation.pk}: {recommendation.title}"[:200],
-        "type": "custom",
+        "type": "ai_optimization",
         "description": (
             f"Created from recommendation #{recommendation.pk} by {recommendation.agent} "
             f"({recommendation.action}, confidence {recommendation.confidence:.2f})."

@@ -110,7 +110,7 @@ RULE_TEMPLATES: list[dict[str, Any]] = [
     {
         "slug": "apply-confident-ai-recommendations",
         "name": "Apply high-confidence AI recommendations",
-        "type": RuleType.CUSTOM,
+        "type": RuleType.AI_OPTIMIZATION,
         "description": "When the agents hold an open recommendation for a campaign with at "
         "least 85% confidence, apply it (within this rule's guardrails) and notify. Try it in "
         "dry run first; the AI trigger and action come from the agents app.",

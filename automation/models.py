@@ -21,6 +21,7 @@ class RuleType(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     CREATIVE_ROTATION = "creative_rotation", "Creative rotation"
     AUDIENCE_EXPANSION = "audience_expansion", "Audience expansion"
+    AI_OPTIMIZATION = "ai_optimization", "AI optimization"
     CUSTOM = "custom", "Custom"
 
 
