@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 from scipy import stats as scipy_stats
 
 from agents.tools.data import DailySeries
@@ -176,7 +176,9 @@ def compare_segments(rows: dict[str, list[float]], *, min_trials: float = 100.0)
         pooled = (successes + rest_successes) / (trials + rest_trials)
         se = math.sqrt(max(pooled * (1 - pooled) * (1 / trials + 1 / rest_trials), 1e-18))
         z = (p1 - p2) / se
-        p_value = float(2 * scipy_stats.norm.sf(abs(z)))
+        # norm.sf(|z|) is ndtr(-|z|); the ufunc skips scipy.stats' per-call argument
+        # handling (~100 µs, thousands of segments in a large account's review).
+        p_value = float(2 * special.ndtr(-abs(z)))
         results.append(
             RateTest(
                 value=value,
@@ -233,7 +235,7 @@ def creative_fatigue(series: DailySeries, *, min_impressions: float = 200.0) -> 
     sigma2 = float((w * residuals**2).sum()) * n / max(n - 2, 1)
     se = math.sqrt(max(sigma2 / (sxx * n), 1e-18))
     t = slope / se
-    p_value = float(scipy_stats.t.cdf(t, df=n - 2))
+    p_value = float(special.stdtr(n - 2, t))  # t.cdf(t, df=n - 2), without the overhead
     span = float(age[-1])
     start, end = math.exp(intercept), math.exp(intercept + slope * span)
     return FatigueTest(

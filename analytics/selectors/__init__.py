@@ -22,11 +22,13 @@ from analytics.selectors.records import (
     list_saved_dashboards,
     list_scheduled_reports,
 )
+from analytics.selectors.sums import MetricSums, get_metric_sums
 
 __all__ = [
     "InvalidMetricQuery",
     "MetricReport",
     "MetricRow",
+    "MetricSums",
     "MetricTotals",
     "Source",
     "choose_source",
@@ -34,6 +36,7 @@ __all__ = [
     "get_insight",
     "get_metric_report",
     "get_metric_series",
+    "get_metric_sums",
     "get_metric_totals",
     "get_saved_dashboard",
     "latest_insight_run",
