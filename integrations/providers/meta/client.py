@@ -67,6 +67,8 @@ class MetaClient(HttpApiClient):
     rate_per_second: ClassVar[float] = 5.0
     burst: ClassVar[int] = 10
     page_size: ClassVar[int] = 200
+    # Some Graph edges (the Ad Library) also end a listing with an empty `data` page.
+    ends_on_empty_page: ClassVar[bool] = False
     # Slow down when any usage figure passes this percentage...
     usage_threshold: ClassVar[float] = 90.0
     # ...for this long, unless Meta names its own regain time.
@@ -224,7 +226,7 @@ class MetaClient(HttpApiClient):
                 paging = page.get("paging") if isinstance(page, dict) else None
                 paging = paging if isinstance(paging, dict) else {}
                 # Meta sends cursors.after on the last page too; stop when "next" is missing.
-                if not paging.get("next"):
+                if not paging.get("next") or (self.ends_on_empty_page and not page.get("data")):
                     return
                 after = (paging.get("cursors") or {}).get("after")
                 if not after or after in seen_cursors:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, cast
+from typing import ClassVar, cast
 
 import requests
 from django.conf import settings
 
-from integrations.clients.errors import MalformedResponse
 from integrations.clients.ratelimit import RateLimiter
 from integrations.config import PlatformConfig
 from integrations.providers.meta.client import MetaClient
@@ -51,6 +50,7 @@ class AdLibraryClient(MetaClient):
     rate_per_second: ClassVar[float] = 2.0
     burst: ClassVar[int] = 4
     page_size: ClassVar[int] = 100
+    ends_on_empty_page: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -77,39 +77,15 @@ class AdLibraryClient(MetaClient):
 
         https://developers.facebook.com/docs/graph-api/reference/ads_archive/
         """
-        params = search_params(query)
         yielded = 0
-        seen_cursors: set[str] = set()
-
-        def pages() -> Iterator[Any]:
-            page_query: dict[str, Any] = {**params, "limit": self.page_size}
-            while True:
-                page = self.request("GET", "/ads_archive", params=page_query)
-                yield page
-                paging = page.get("paging") if isinstance(page, dict) else None
-                paging = paging if isinstance(paging, dict) else {}
-                if not page.get("data") or not paging.get("next"):
-                    return
-                after = (paging.get("cursors") or {}).get("after")
-                if not after or after in seen_cursors:
-                    raise MalformedResponse(
-                        "paging returned a cursor it had returned before", platform=self.platform
-                    )
-                seen_cursors.add(after)
-                page_query = {**page_query, "after": after}
-
-        for page in self.paginate_pages(pages()):
-            data = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(data, list):
-                raise MalformedResponse("page without a data list", platform=self.platform)
-            for item in data:
-                ad = library_ad(item) if isinstance(item, dict) else None
-                if ad is None:
-                    continue
-                yield ad
-                yielded += 1
-                if yielded >= max_ads:
-                    return
+        for item in self.iter_edge("/ads_archive", search_params(query)):
+            ad = library_ad(item)
+            if ad is None:
+                continue
+            yield ad
+            yielded += 1
+            if yielded >= max_ads:
+                return
 
 
 def search_params(query: LibrarySearch) -> dict[str, str]:
