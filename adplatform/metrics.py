@@ -23,7 +23,8 @@ PLATFORM_RATE_LIMIT_WAIT = Counter(
     ["platform"],
 )
 RULE_EVALUATION_SECONDS = Histogram(
-    "adplatform_rule_evaluation_seconds", "Wall time of one rule evaluation pass."
+    "adplatform_rule_evaluation_seconds",
+    "Wall time of a rule evaluation: one rule run alone, or a batched pass of many rules.",
 )
 ACTIONS_APPLIED = Counter(
     "adplatform_actions_applied_total", "Campaign changes applied.", ["source", "kind", "outcome"]

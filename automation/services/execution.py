@@ -209,6 +209,7 @@ def run_rules(
         executions += alone
         if batch:
             batches.append((organization, day, batch))
+    clock = time.monotonic()
     # Every batched rule's execution is started by one INSERT for the whole pass.
     started = RuleExecution.objects.bulk_create(
         RuleExecution(organization=organization, rule=rule, trigger=trigger, as_of=day,
@@ -224,6 +225,8 @@ def run_rules(
         position += len(batch)
     _carry_out_batch(jobs)
     _save_executions(started)
+    if started:  # rules run alone were observed by run_rule
+        RULE_EVALUATION_SECONDS.observe(time.monotonic() - clock)
     failed = [e for e in started if e.status == ExecutionStatus.FAILED]
     AutomationRule.objects.filter(
         pk__in=[e.rule_id for e in started if e.status != ExecutionStatus.FAILED]

@@ -20,7 +20,7 @@ from adplatform.models import Membership, Organization
 from agents.models import AgentTask, CallStatus
 from agents.runs import execute_run, start_run
 from agents.services import record_llm_call
-from automation.services import run_rule
+from automation.services import run_rule, run_rules
 from campaigns.services.connections import import_ad_accounts
 from campaigns.services.sync import sync_connection
 from integrations.clients.base import HttpApiClient
@@ -108,6 +108,11 @@ def test_a_rule_run_times_its_evaluation_and_counts_the_changes_it_applied(
     assert total(after, applied, source="rule", outcome="applied") - total(
         before, applied, source="rule", outcome="applied"
     ) == float(execution.actions_applied)
+
+    # The scheduled pass evaluates rules in a batch; it is timed as well.
+    with django_capture_on_commit_callbacks(execute=True):
+        run_rules(rule_ids=[rule.pk], as_of=TODAY + dt.timedelta(days=1), now=CLOCK)
+    assert total(scrape(), evaluations) - total(after, evaluations) == 1
 
 
 class _Platform(HttpApiClient):
