@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["adplatform.api.permissions.IsOrganizationMember"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "adplatform.api.filters.FilterBackend",
         "adplatform.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "adplatform.api.pagination.CursorPagination",

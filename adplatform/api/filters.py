@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -60,6 +61,26 @@ class IdFilter(filters.NumberFilter):
     """A primary-key filter: a positive 64-bit integer, else a 400 (never a database error)."""
 
     field_class = IdField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names none of the filters.
+
+    Building and validating the filter set's form costs about a fifth of a plain list
+    request; with no filter parameter it would filter nothing anyway."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = filterset_class.base_filters
+        if not any(
+            key == name or key.startswith(f"{name}_")  # multi-value widgets: name_min, …
+            for key in request.query_params
+            for name in names
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StrictFilterSet(filters.FilterSet):

@@ -122,3 +122,28 @@ def test_a_date_time_filter_with_an_extreme_offset_is_answered_not_crashed(
     response = client.get("/api/v1/campaigns/?updated_since=1097-05-19T16:41:38-16:10")
 
     assert response.status_code == 200
+
+
+def test_a_list_without_filter_parameters_skips_the_filter_set_and_one_with_them_filters(
+    organization: Organization,
+    api_client_for: Callable[..., APIClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from campaigns.api.filters import CampaignFilter
+
+    built: list[bool] = []
+    original = CampaignFilter.__init__
+
+    def counting(self: CampaignFilter, *args: object, **kwargs: object) -> None:
+        built.append(True)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CampaignFilter, "__init__", counting)
+    client = api_client_for(organization)
+
+    plain = client.get("/api/v1/campaigns/?page_size=5")
+    built_for_plain = len(built)
+    filtered = client.get("/api/v1/campaigns/?status=nonsense")
+
+    assert (plain.status_code, built_for_plain) == (200, 0)
+    assert (filtered.status_code, len(built)) == (400, 1)
