@@ -163,7 +163,8 @@ def main() -> int:
                     )
                 for endpoint, figures in results.items():
                     print(f"api_load.{name}.{endpoint}: {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
-                          f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}/{figures['requests']}")  # fmt: skip
+                          f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}/{figures['requests']}"
+                          + (f" {figures['error_kinds']}" if figures.get("error_kinds") else ""))  # fmt: skip
                 ratio = results["campaign_list"]["rps"] / results["bare_json"]["rps"]
                 print(f"api_load.{name}.campaign_list_vs_ceiling: {ratio:.2f}x (goal >= 0.5)")
             finally:

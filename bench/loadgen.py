@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import statistics
 import time
@@ -22,28 +23,30 @@ async def _worker(
     args: argparse.Namespace,
     deadline: float,
     latencies: list[float],
-    errors: list[int],
+    errors: list[str],
 ) -> None:
     body: Any = json.loads(args.json) if args.json else None
     while time.monotonic() < deadline:
         started = time.perf_counter()
+        error = ""
         try:
             response = await client.request(args.method, args.url, json=body)
-            ok = response.status_code < 400
-        except httpx.HTTPError:
-            ok = False
+            if response.status_code >= 400:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:  # e.g. a keep-alive connection the server closed
+            error = type(exc).__name__
         latencies.append((time.perf_counter() - started) * 1000)
-        if not ok:
-            errors.append(1)
+        if error:
+            errors.append(error)
 
 
-async def run(args: argparse.Namespace) -> dict[str, float]:
+async def run(args: argparse.Namespace) -> dict[str, Any]:
     headers = dict(h.split(": ", 1) for h in args.header)
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
     latencies: list[float] = []
-    errors: list[int] = []
+    errors: list[str] = []
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
         deadline = time.monotonic() + args.seconds
         started = time.monotonic()
@@ -55,6 +58,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     return {
         "requests": len(latencies),
         "errors": len(errors),
+        # Which errors: server answers ("HTTP 500") apart from transport failures.
+        "error_kinds": dict(collections.Counter(errors)),
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(ordered) if ordered else 0.0,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] if ordered else 0.0,
