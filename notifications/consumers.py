@@ -5,15 +5,15 @@ only the groups of the caller's organizations (and the user's own group), forwar
 events, and replays from the database what a reconnecting client missed
 (`?last_id=<id>`). It never writes to the database.
 
-Live events arrive as JSON text already encoded by the publisher and are forwarded as
-is: with a thousand sockets in one organization, each event is one `send` per socket.
+Live events arrive as JSON text already encoded by the publisher and reach the socket
+through this process's fan-out for the group (notifications.fanout): with a thousand
+sockets in one organization, each event is one layer message per server process and one
+frame write per socket.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,12 +25,11 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from adplatform.models import Membership
-from notifications.realtime import HANDLER, LiveEvent, organization_group, user_group
+from notifications import fanout
+from notifications.realtime import LiveEvent, organization_group, user_group
 from notifications.selectors import list_missed_notifications
 from notifications.services import serialize_live
 from notifications.ws_auth import SUBPROTOCOL
-
-logger = logging.getLogger(__name__)
 
 # Close codes in the 4000 range are ours: 4401 unauthenticated, 4403 no organization.
 CLOSE_UNAUTHENTICATED = 4401
@@ -57,47 +56,32 @@ def _missed(
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
-    """Socket events run through Channels' dispatch; live events through a loop of their own.
+    """Socket events run through Channels' dispatch; live events through the fan-out.
 
-    Channels' consumer waits on the socket and the layer together with asyncio.wait() and a
-    new task per message, and closes stale database connections in a worker thread before
-    every handler. At a thousand sockets per event that was most of the server's time, so
-    layer messages are read by one long-lived task per socket that forwards the text.
+    The socket has no channel-layer channel of its own: its process's group fan-out hands
+    it events directly, so the consumer only waits on the socket.
     """
 
     groups: list[str]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        # AsyncConsumer.__call__, except that only the socket goes through await_many_dispatch.
+        # AsyncConsumer.__call__ without a channel: only the socket goes through dispatch.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_name = ""
         self.base_send = send
-        self._live = asyncio.Event()
-        forwarder = asyncio.create_task(self._forward_live_events())
+        self._subscriber = fanout.Subscriber(send, self._close_slow)
+        self._fanout_groups: list[str] = []
         try:
             await await_many_dispatch([receive], self.dispatch)
         except StopConsumer:
             pass
         finally:
-            forwarder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await forwarder
+            await fanout.unsubscribe(self.channel_layer, self._fanout_groups, self._subscriber)
 
-    async def _forward_live_events(self) -> None:
-        while True:
-            # Receiving at once (not after connect) lets the layer clean the channel up
-            # when this task is cancelled; messages wait until the socket is accepted.
-            message = await self.channel_layer.receive(self.channel_name)
-            await self._live.wait()
-            if message.get("type") != HANDLER:
-                continue
-            try:
-                await self.base_send({"type": "websocket.send", "text": message["text"]})
-            except OSError:
-                # The client went away mid-send; the socket's disconnect ends the consumer.
-                logger.debug("Live event not sent: socket closed")
-                return
+    async def _close_slow(self, code: int) -> None:
+        with contextlib.suppress(OSError):
+            await self.close(code=code)
 
     async def connect(self) -> None:
         # The base class leaves every group in self.groups when the socket closes.
@@ -120,10 +104,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if user_id is not None:
             groups.append(user_group(user_id))
         # Join before replaying: an event arriving in between is then sent twice (clients
-        # drop repeats by id) rather than lost.
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups = groups
+        # drop repeats by id) rather than lost. It waits in the outbox until the replay ends.
+        self._fanout_groups = groups
+        await fanout.subscribe(self.channel_layer, groups, self._subscriber)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
 
@@ -141,7 +124,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 ).as_message()
             )
         # Live events flow only now, after the replay (the client drops repeats by id).
-        self._live.set()
+        self._subscriber.go_live()
 
     def _last_id(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))

@@ -374,3 +374,35 @@ def test_socket_idle_longer_than_the_layers_poll_still_receives(
         await client.disconnect()
 
     run(scenario)
+
+
+def test_sockets_of_one_organization_share_one_layer_channel_per_process(
+    settings: Any, organization: Organization
+) -> None:
+    # One layer member per process and group: the layer carries one copy of each event
+    # to this process whatever the number of sockets, and the last socket leaves the group.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    cookies = [session_cookie(MembershipFactory(organization=organization)) for _ in range(3)]
+
+    async def scenario() -> None:
+        from channels.layers import get_channel_layer
+
+        from notifications.realtime import organization_group
+
+        layer = get_channel_layer()
+        group = organization_group(organization.pk)
+        clients = [socket(ORIGIN, cookie) for cookie in cookies]
+        for client in clients:
+            connected, _ = await client.connect()
+            assert connected
+        assert len(layer.groups[group]) == 1
+        [sent] = await notify(organization, "system_update", {"message": "to all"})
+        for client in clients:
+            assert (await client.receive_json_from(timeout=5))["id"] == sent.pk
+        await clients[0].disconnect()
+        assert len(layer.groups[group]) == 1  # the others still listen
+        for client in clients[1:]:
+            await client.disconnect()
+        assert not layer.groups.get(group)
+
+    run(scenario)
