@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -25,3 +26,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything loaded so far lives as long as the process. Freezing it keeps the collector's
+# full passes (over ~260k startup objects, ~100 ms each) from stalling every socket of
+# this process: a pause here delays every live event in flight.
+gc.freeze()

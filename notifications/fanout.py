@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 # 1013 "try again later": the client reconnects and replays what it missed by id.
 CLOSE_TOO_SLOW = 1013
-# Events queued for a socket whose transport is paused, before it is given up on.
-OUTBOX_LIMIT = 200
+# Events queued for a socket whose transport is paused before it is given up on: about
+# half a megabyte at typical event sizes, on top of the kernel's and the transport's buffers.
+OUTBOX_LIMIT = 1000
 # The list-based Redis layer forgets group members after its group expiry (a day by
 # default); a long-lived process channel re-joins well within it.
 REJOIN_SECONDS = 3600.0
