@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,7 +10,7 @@ from typing import Any
 
 from django import forms
 
-from automation.models import RuleFrequency, RuleType
+from automation.models import AutomationRule, RuleFrequency, RuleType
 from automation.registry import ACTIONS, CONDITION_METRICS
 from automation.schema import OPERATORS, WINDOWS, RuleDefinitionError, parse_rule_definition
 
@@ -29,13 +30,17 @@ GUARDRAIL_FIELDS = {
     "guardrails.cooldown_hours": "cooldown_hours",
     "guardrails.budget_ceiling": "budget_ceiling",
     "guardrails.budget_floor": "budget_floor",
+    "guardrails.max_actions_per_run": "max_actions_per_run",
     "guardrails": "budget_ceiling",
 }
 _CONDITION_KEY = re.compile(r"^g(\d+)-c(\d+)-metric$")
 _GROUP_KEY = re.compile(r"^g(\d+)-operator$")
 _STEP_KEY = re.compile(r"^a(\d+)-type$")
 CONDITION_PARTS = ("metric", "window", "operator", "compare", "value", "other_metric")
-STEP_PARTS = ("type", "value", "priority", "stop")
+STEP_PARTS = ("type", "value", "priority", "params", "stop")
+# Step keys the builder has fields for; any other parameter goes through "More parameters".
+PERCENT_ACTIONS = ("increase_budget", "decrease_budget", "adjust_bid")
+AMOUNT_ACTIONS = ("set_budget", "set_bid")
 
 
 @dataclass
@@ -85,6 +90,35 @@ class Layout:
         layout.steps = layout.steps or cls().steps
         return layout
 
+    @classmethod
+    def from_definition(cls, conditions: dict[str, Any], actions: list[dict[str, Any]]) -> Layout:
+        """The builder's shape for a stored rule. What the builder cannot show is left out;
+        RuleBuilderForm.for_rule() notices by comparing the round trip."""
+        items = conditions.get("items") or []
+        if any("items" in item for item in items):
+            match = conditions.get("operator") or "and"
+            groups = [
+                {"operator": item.get("operator") or "and", "conditions": item["items"]}
+                if "items" in item
+                else {"operator": "and", "conditions": [item]}
+                for item in items
+            ]
+        else:
+            match = "and"
+            groups = [{"operator": conditions.get("operator") or "and", "conditions": items}]
+        return cls(
+            match=match,
+            groups=[
+                {
+                    "operator": group["operator"],
+                    "conditions": [_condition_parts(c) for c in group["conditions"]],
+                }
+                for group in groups
+            ]
+            or cls().groups,
+            steps=[_step_parts(step) for step in actions] or cls().steps,
+        )
+
     def edit(self, op: str) -> None:
         """Apply one +/−/↑ button ("add_condition:0", "remove_step:2", ...); bad ops are
         ignored (the form is simply redrawn)."""
@@ -127,6 +161,39 @@ class Layout:
         return values
 
 
+def _condition_parts(condition: dict[str, Any]) -> dict[str, Any]:
+    other = condition.get("other_metric")
+    compare = "metric" if other else "previous" if condition.get("compare_to_previous") else "value"
+    return {
+        "metric": condition.get("metric", ""), "window": condition.get("window", "last_7_days"),
+        "operator": condition.get("operator", ""), "compare": compare,
+        "value": "" if condition.get("value") is None else str(condition["value"]),
+        "other_metric": other or "",
+    }  # fmt: skip
+
+
+def _managed_keys(kind: str) -> set[str]:
+    keys = {"type", "stop_on_failure"}
+    if kind == "notify":
+        keys.add("priority")
+    elif kind in PERCENT_ACTIONS:
+        keys.add("percent")
+    elif kind in AMOUNT_ACTIONS:
+        keys.add("amount")
+    return keys
+
+
+def _step_parts(step: dict[str, Any]) -> dict[str, Any]:
+    kind = step.get("type", "")
+    value = step.get("percent", step.get("amount"))
+    extra = {k: v for k, v in step.items() if k not in _managed_keys(kind)}
+    return {
+        "type": kind, "value": "" if value is None else str(value),
+        "priority": step.get("priority", ""), "stop": bool(step.get("stop_on_failure", True)),
+        "params": json.dumps(extra, sort_keys=True, default=str) if extra else "",
+    }  # fmt: skip
+
+
 def _decimal(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -144,17 +211,35 @@ class RuleBuilderForm(forms.Form):
         label="Match", required=False,  # shown once there are two groups
     )  # fmt: skip
     min_spend = forms.DecimalField(required=False, min_value=0, label="Judge only after spend of")
-    min_clicks = forms.IntegerField(required=False, min_value=0, label="…and clicks")
+    min_clicks = forms.IntegerField(required=False, min_value=0, label="…clicks")
+    min_impressions = forms.IntegerField(required=False, min_value=0, label="…impressions")
+    min_conversions = forms.DecimalField(required=False, min_value=0, label="…conversions")
+    min_window = forms.ChoiceField(
+        choices=[(w, w.replace("_", " ")) for w in WINDOWS], initial="last_7_days",
+        required=False, label="over",
+    )  # fmt: skip
+    hours_start = forms.IntegerField(
+        required=False, min_value=0, max_value=23, label="Act only from hour"
+    )
+    hours_end = forms.IntegerField(
+        required=False, min_value=0, max_value=23, label="to hour (local, may wrap midnight)"
+    )
     max_budget_change_pct = forms.DecimalField(required=False, label="Max budget change %")
     budget_floor = forms.DecimalField(required=False)
     budget_ceiling = forms.DecimalField(required=False)
     cooldown_hours = forms.IntegerField(initial=24, min_value=0)
+    max_actions_per_run = forms.IntegerField(
+        required=False, min_value=1, label="Max actions per run", help_text="50 when empty."
+    )
     requires_approval = forms.BooleanField(required=False, label="Require approval")
     is_dry_run = forms.BooleanField(required=False, label="Dry run")
 
     PLAIN = ("name", "type", "frequency")
-    SETTINGS = ("min_spend", "min_clicks", "max_budget_change_pct", "budget_floor",
-                "budget_ceiling", "cooldown_hours", "requires_approval", "is_dry_run")  # fmt: skip
+    MINIMUM_DATA = ("min_spend", "min_clicks", "min_impressions", "min_conversions", "min_window")
+    HOURS = ("hours_start", "hours_end")
+    GUARDRAILS = ("max_budget_change_pct", "budget_floor", "budget_ceiling", "cooldown_hours",
+                  "max_actions_per_run", "requires_approval", "is_dry_run")  # fmt: skip
+    SETTINGS = (*MINIMUM_DATA, *HOURS, *GUARDRAILS)
 
     def __init__(self, data: Any = None, *, layout: Layout | None = None, **kwargs: Any) -> None:
         self.layout = (
@@ -196,9 +281,56 @@ class RuleBuilderForm(forms.Form):
             self.fields[p + "priority"] = forms.ChoiceField(
                 choices=PRIORITIES, initial="normal", required=False, label="Priority"
             )
+            self.fields[p + "params"] = forms.CharField(
+                required=False, label="More parameters",
+                help_text='JSON, e.g. {"metric": "ctr", "window": "last_3_days"} to rotate '
+                'creatives by CTR, or {"message": "…"} for a notification.',
+            )  # fmt: skip
             self.fields[p + "stop"] = forms.BooleanField(
                 required=False, initial=True, label="Stop the chain if this step fails"
             )
+
+    @classmethod
+    def for_rule(cls, rule: AutomationRule) -> RuleBuilderForm | None:
+        """The builder filled in with `rule`, or None when saving it back would change the
+        rule (a signal condition, a scope-level minimum-data window, action parameters the
+        builder has no field for...): such rules are edited through their rule file or the
+        API, never silently trimmed. The scope is not part of the builder and is kept."""
+        layout = Layout.from_definition(rule.conditions, rule.actions)
+        minimum = rule.conditions.get("minimum_data") or {}
+        hours = rule.conditions.get("hours") or {}
+        guardrails = rule.guardrails or {}
+        initial: dict[str, Any] = {
+            **layout.initial(),
+            "name": rule.name, "type": rule.type, "frequency": rule.frequency,
+            "requires_approval": rule.requires_approval, "is_dry_run": rule.is_dry_run,
+            "cooldown_hours": guardrails.get("cooldown_hours", 24),
+            "min_spend": minimum.get("spend"), "min_clicks": minimum.get("clicks"),
+            "min_impressions": minimum.get("impressions"),
+            "min_conversions": minimum.get("conversions"),
+            "min_window": minimum.get("window") if minimum else None,
+            "hours_start": hours.get("start"), "hours_end": hours.get("end"),
+            "max_actions_per_run": guardrails.get("max_actions_per_run"),
+            **{name: guardrails.get(name) for name in
+               ("max_budget_change_pct", "budget_floor", "budget_ceiling")},
+        }  # fmt: skip
+        posted = {
+            name: "on" if value is True else str(value)
+            for name, value in initial.items()
+            if value is not None and value is not False and value != ""
+        }
+        trial = cls(posted, layout=layout)
+        if not trial.is_valid():
+            return None
+        scope = {"scope": rule.scope} if rule.scope else {}
+        before = parse_rule_definition(
+            {**scope, "conditions": rule.conditions, "actions": rule.actions,
+             "guardrails": rule.guardrails}
+        )  # fmt: skip
+        after = parse_rule_definition({**scope, **trial.definition})
+        if before.model_dump(mode="json") != after.model_dump(mode="json"):
+            return None
+        return cls(layout=layout, initial=initial)
 
     # --- For the template ---------------------------------------------------------------
     def group_rows(self) -> list[dict[str, Any]]:
@@ -220,8 +352,14 @@ class RuleBuilderForm(forms.Form):
             for k in range(len(self.layout.steps))
         ]
 
+    def minimum_data_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.MINIMUM_DATA]
+
+    def hours_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.HOURS]
+
     def setting_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.SETTINGS]
+        return [self[name] for name in self.GUARDRAILS]
 
     def plain_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.PLAIN]
@@ -242,15 +380,30 @@ class RuleBuilderForm(forms.Form):
 
     def _step(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
         kind = data[prefix + "type"]
-        step: dict[str, Any] = {"type": kind, "stop_on_failure": bool(data.get(prefix + "stop"))}
+        extra = self._step_params(data, prefix)
+        # The builder's own fields win over the same key in "More parameters".
+        step: dict[str, Any] = {k: v for k, v in extra.items() if k not in _managed_keys(kind)}
+        step.update(type=kind, stop_on_failure=bool(data.get(prefix + "stop")))
         value = data.get(prefix + "value")
         if kind == "notify":
             step["priority"] = data.get(prefix + "priority") or "normal"
-        elif kind in ("increase_budget", "decrease_budget", "adjust_bid"):
+        elif kind in PERCENT_ACTIONS:
             step["percent"] = _decimal(value)
-        elif kind in ("set_budget", "set_bid"):
+        elif kind in AMOUNT_ACTIONS:
             step["amount"] = _decimal(value)
         return step
+
+    def _step_params(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+        raw = (data.get(prefix + "params") or "").strip()
+        try:
+            params = json.loads(raw) if raw else {}
+        except ValueError as exc:
+            raise forms.ValidationError({prefix + "params": f"Not valid JSON: {exc}."}) from exc
+        if not isinstance(params, dict):
+            raise forms.ValidationError(
+                {prefix + "params": 'Give a JSON object, e.g. {"metric": "ctr"}.'}
+            )
+        return params
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -281,16 +434,27 @@ class RuleBuilderForm(forms.Form):
                         }
                     )
         conditions: dict[str, Any] = {"operator": operator, "items": items}
-        if data.get("min_spend") or data.get("min_clicks"):
+        if any(data.get(name) for name in self.MINIMUM_DATA if name != "min_window"):
             conditions["minimum_data"] = {
+                "window": data.get("min_window") or "last_7_days",
                 "spend": str(data.get("min_spend") or 0), "clicks": data.get("min_clicks") or 0,
+                "impressions": data.get("min_impressions") or 0,
+                "conversions": str(data.get("min_conversions") or 0),
             }  # fmt: skip
+        start, end = data.get("hours_start"), data.get("hours_end")
+        if (start is None) != (end is None):
+            self.add_error("hours_end" if end is None else "hours_start", "Give both hours.")
+            return data
+        if start is not None:
+            conditions["hours"] = {"start": start, "end": end}
         actions = [self._step(data, f"a{k}-") for k in range(len(self.layout.steps))]
         paths.update({f"actions.{k}": f"a{k}-" for k in range(len(actions))})
         guardrails: dict[str, Any] = {"cooldown_hours": data.get("cooldown_hours") or 0}
         for name in ("max_budget_change_pct", "budget_floor", "budget_ceiling"):
             if data.get(name) is not None:
                 guardrails[name] = str(data[name])
+        if data.get("max_actions_per_run") is not None:
+            guardrails["max_actions_per_run"] = data["max_actions_per_run"]
         definition = {"conditions": conditions, "actions": actions, "guardrails": guardrails}
         try:
             parse_rule_definition(definition)
@@ -307,14 +471,15 @@ class RuleBuilderForm(forms.Form):
             return GUARDRAIL_FIELDS[path]
         if path.startswith("conditions.minimum_data"):
             return "min_spend"
+        if path.startswith("conditions.hours"):
+            return "hours_start"
         # The longest known prefix: "conditions.items.1.items.0" + ".metric".
         for known in sorted(paths, key=len, reverse=True):
             if path == known or path.startswith(known + "."):
                 prefix, rest = paths[known], path[len(known) + 1 :]
                 if prefix.startswith("a"):
-                    part = {"type": "type", "priority": "priority", "message": "priority"}.get(
-                        rest, "value"
-                    )
+                    part = {"type": "type", "priority": "priority", "percent": "value",
+                            "amount": "value"}.get(rest.split(".")[0], "params")  # fmt: skip
                 else:
                     part = rest if rest in ("metric", "window", "operator") else "value"
                     if rest == "other_metric":

@@ -13,6 +13,7 @@ urlpatterns = [
     path("rules/import/", views.rule_import, name="import"),
     path("rules/from-template/", views.rule_from_template, name="from-template"),
     path("rules/<int:rule_id>/", views.rule_detail, name="detail"),
+    path("rules/<int:rule_id>/edit/", views.rule_edit, name="edit"),
     path("rules/<int:rule_id>/preview/", views.rule_preview, name="preview"),
     path("rules/<int:rule_id>/toggle/", views.rule_toggle, name="toggle"),
     path("rules/<int:rule_id>/run/", views.rule_run, name="run"),

@@ -23,6 +23,7 @@ from automation.services import (
     reject_rule_action,
     rule_definition,
     set_rule_enabled,
+    update_rule,
 )
 from automation.services.imports import import_rules
 from automation.services.undo import (
@@ -70,6 +71,26 @@ def rule_list(request: OrganizationRequest) -> HttpResponse:
 def rule_new(request: OrganizationRequest) -> HttpResponse:
     """The builder. Its +/−/↑ buttons post `op` and get the form back reshaped (no script
     needed); "Create rule" validates with the rule schema and shows errors in place."""
+    return _builder(request, rule=None)
+
+
+@organization_view(write=True)
+def rule_edit(request: OrganizationRequest, rule_id: int) -> HttpResponse:
+    """The builder on an existing rule, when it can show all of the rule (see
+    RuleBuilderForm.for_rule); otherwise a page that says why and points to the rule file."""
+    rule = _rule(request, rule_id)
+    if request.method != "POST":
+        form = RuleBuilderForm.for_rule(rule)
+        if form is None:
+            rule_yaml = dump_rule_file(rule_file([rule]), format="yaml")
+            return render(
+                request, "automation/edit_unsupported.html", {"rule": rule, "rule_yaml": rule_yaml}
+            )
+        return render(request, "automation/new.html", {"form": form, "rule": rule})
+    return _builder(request, rule=rule)
+
+
+def _builder(request: OrganizationRequest, *, rule: AutomationRule | None) -> HttpResponse:
     op = request.POST.get("op", "save") if request.method == "POST" else ""
     if op and op != "save":
         layout = Layout.read(request.POST)
@@ -84,7 +105,14 @@ def rule_new(request: OrganizationRequest) -> HttpResponse:
         form = RuleBuilderForm(request.POST if request.method == "POST" else None)
     if op == "save" and form.is_valid():
         try:
-            rule = create_rule(request.organization, user=_user(request), values=form.rule_values())
+            if rule is None:
+                rule = create_rule(
+                    request.organization, user=_user(request), values=form.rule_values()
+                )
+            else:
+                rule = update_rule(
+                    request.organization, rule=rule, user=_user(request), values=form.rule_values()
+                )
         except RuleDefinitionError as exc:
             for path, messages in exc.errors.items():
                 for message in messages:
@@ -96,7 +124,7 @@ def rule_new(request: OrganizationRequest) -> HttpResponse:
                 return response
             return redirect("automation:detail", rule_id=rule.pk)
     template = "automation/new.html#builder" if request.htmx else "automation/new.html"
-    return render(request, template, {"form": form})
+    return render(request, template, {"form": form, "rule": rule})
 
 
 @organization_view(write=True)

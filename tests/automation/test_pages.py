@@ -6,7 +6,9 @@ from typing import Any
 import pytest
 
 from adplatform.models import Membership, Organization
+from automation.forms import RuleBuilderForm
 from automation.models import ActionStatus, AutomationRule, RuleAction
+from automation.schema import parse_rule_definition
 from tests.adplatform.factories import MembershipFactory
 from tests.automation.factories import RuleFactory, rule_with_proposal
 from tests.campaigns.factories import CampaignFactory
@@ -123,10 +125,15 @@ def test_another_organizations_rule_pages_are_404_and_nothing_changes(
     proposal = rule_with_proposal(campaign)
     client = web_client_for(member)
 
-    for url in (f"/rules/{proposal.rule_id}/", f"/rules/{proposal.rule_id}/preview/"):
+    rule_id = proposal.rule_id
+    for url in (f"/rules/{rule_id}/", f"/rules/{rule_id}/preview/", f"/rules/{rule_id}/edit/"):
         assert client.get(url).status_code == 404
-    for url in (f"/rules/{proposal.rule_id}/toggle/", f"/rules/{proposal.rule_id}/run/"):
-        assert client.post(url).status_code == 404
+    for url in (
+        f"/rules/{rule_id}/toggle/",
+        f"/rules/{rule_id}/run/",
+        f"/rules/{rule_id}/edit/",
+    ):
+        assert client.post(url, _builder_post()).status_code == 404
     assert (
         client.post(f"/rules/approvals/{proposal.pk}/", {"decision": "approve"}).status_code == 404
     )
@@ -147,8 +154,10 @@ def test_a_viewer_sees_rules_but_cannot_change_them(
 
     assert client.get("/rules/").status_code == 200
     assert client.post(f"/rules/{rule.pk}/toggle/").status_code == 403
+    assert client.get(f"/rules/{rule.pk}/edit/").status_code == 403
+    assert client.post(f"/rules/{rule.pk}/edit/", _builder_post()).status_code == 403
     rule.refresh_from_db()
-    assert rule.is_enabled
+    assert rule.is_enabled and rule.name != "Grouped"
 
 
 def _builder_post(**extra: str) -> dict[str, str]:
@@ -241,3 +250,143 @@ def test_moving_a_step_up_and_removing_one(
     )
     assert 'name="g1-c1-metric"' not in removed.content.decode()
     assert '<option value="cpm" selected>' in removed.content.decode()
+
+
+def test_a_rule_opens_in_the_builder_as_it_was_saved_and_saves_edits_in_place(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    client = web_client_for(member)
+    client.post("/rules/new/", _builder_post())
+    rule = AutomationRule.objects.get()
+    rule.scope = {"include": {"platforms": ["meta"]}}
+    rule.is_enabled = False
+    rule.save()
+
+    page = client.get(f"/rules/{rule.pk}/edit/").content.decode()
+    assert 'value="-30"' in page and 'value="Grouped"' in page
+    assert "Save rule" in page
+
+    edited = _builder_post(**{"name": "Grouped v2", "g1-c0-value": "-40", "a0-value": "15"})
+    response = client.post(f"/rules/{rule.pk}/edit/", edited)
+
+    assert response.status_code == 302 and response["Location"] == f"/rules/{rule.pk}/"
+    assert AutomationRule.objects.count() == 1
+    rule.refresh_from_db()
+    assert rule.name == "Grouped v2"
+    assert rule.conditions["items"][1]["items"][0]["value"] == "-40"
+    assert rule.actions[0]["percent"] == "15"
+    # What the builder does not show is kept.
+    assert rule.scope["include"]["platforms"] == ["meta"]
+    assert rule.is_enabled is False
+
+
+def test_an_edit_with_errors_shows_them_in_place_and_changes_nothing(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    client = web_client_for(member)
+    client.post("/rules/new/", _builder_post())
+    rule = AutomationRule.objects.get()
+
+    response = client.post(
+        f"/rules/{rule.pk}/edit/", _builder_post(**{"a0-value": "5000"}), HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-field="a0-value"' in page
+    assert f'hx-post="/rules/{rule.pk}/edit/"' in page
+    rule.refresh_from_db()
+    assert rule.actions[0]["percent"] == "20"
+
+
+def test_a_rule_the_builder_cannot_show_is_offered_as_a_rule_file_instead(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    # A signal condition has no builder row: saving from the builder would drop it, so the
+    # page shows the rule file rather than a trimmed form.
+    rule = RuleFactory(
+        organization=member.organization,
+        name="Follow the agents",
+        conditions={
+            "items": [{"signal": "ai_recommendation", "action": "pause", "min_confidence": 0.9}]
+        },
+        actions=[{"type": "pause"}],
+    )
+
+    response = web_client_for(member).get(f"/rules/{rule.pk}/edit/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="builder-unsupported"' in page
+    assert "Follow the agents" in page and "ai_recommendation" in page
+    assert 'id="rule-builder"' not in page
+
+
+def test_hours_minimum_data_and_action_parameters_survive_an_edit(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    rule = RuleFactory(
+        organization=member.organization,
+        name="Night rotation",
+        conditions={
+            "items": [{"metric": "ctr", "window": "last_3_days", "operator": "lt", "value": "1"}],
+            "hours": {"start": 22, "end": 6},
+            "minimum_data": {"window": "last_3_days", "impressions": 1000},
+        },
+        actions=[
+            {"type": "rotate_creatives", "metric": "ctr", "window": "last_3_days"},
+            {"type": "notify", "priority": "high", "message": "Rotated."},
+        ],
+        guardrails={"cooldown_hours": 6, "max_actions_per_run": 5},
+    )
+    client = web_client_for(member)
+    page = client.get(f"/rules/{rule.pk}/edit/").content.decode()
+    assert 'id="rule-builder"' in page
+    before = (rule.conditions, rule.actions, rule.guardrails)
+
+    # Saved back as shown, only the name changed: everything else is as it was.
+    form = RuleBuilderForm.for_rule(rule)
+    assert form is not None
+    posted = {k: "on" if v is True else str(v) for k, v in form.initial.items()
+              if v not in (None, "", False)}  # fmt: skip
+    response = client.post(f"/rules/{rule.pk}/edit/", {**posted, "name": "Night v2"})
+
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.name == "Night v2"
+    assert parse_rule_definition(
+        {"conditions": rule.conditions, "actions": rule.actions, "guardrails": rule.guardrails}
+    ) == parse_rule_definition(
+        {"conditions": before[0], "actions": before[1], "guardrails": before[2]}
+    )
+    assert rule.actions[1]["message"] == "Rotated."
+
+
+def test_bad_step_parameters_are_shown_on_their_field(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    client = web_client_for(member)
+    for bad in ("{not json", "[1, 2]", '{"metric": "nope"}'):
+        response = client.post(
+            "/rules/new/",
+            _builder_post(**{"a0-type": "rotate_creatives", "a0-params": bad}),
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200
+        assert 'data-field="a0-params"' in response.content.decode(), bad
+    assert not AutomationRule.objects.exists()
+
+
+def test_every_gallery_template_opens_for_editing(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    from automation.gallery import RULE_TEMPLATES
+
+    client = web_client_for(member)
+    for template in RULE_TEMPLATES:
+        client.post("/rules/from-template/", {"slug": template["slug"]})
+    for rule in AutomationRule.objects.all():
+        page = client.get(f"/rules/{rule.pk}/edit/").content.decode()
+        # Either the builder with the rule's name, or the rule file: never an error page.
+        assert 'id="rule-builder"' in page or 'data-testid="builder-unsupported"' in page
+        assert rule.name in page
