@@ -330,7 +330,7 @@ class RuleBuilderForm(forms.Form):
         after = parse_rule_definition({**scope, **trial.definition})
         if before.model_dump(mode="json") != after.model_dump(mode="json"):
             return None
-        return cls(layout=layout, initial=initial)
+        return cls(layout=layout, initial={k: v for k, v in initial.items() if v is not None})
 
     # --- For the template ---------------------------------------------------------------
     def group_rows(self) -> list[dict[str, Any]]:
