@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from automation.models import AutomationRule, RuleFrequency, RuleType
-from automation.registry import ACTIONS, CONDITION_METRICS
+from automation.registry import ACTIONS, CONDITION_METRICS, CONDITION_SIGNALS
 from automation.schema import OPERATORS, WINDOWS, RuleDefinitionError, parse_rule_definition
 
 OPERATOR_LABELS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "eq": "=", "neq": "≠"}
@@ -36,7 +36,16 @@ GUARDRAIL_FIELDS = {
 _CONDITION_KEY = re.compile(r"^g(\d+)-c(\d+)-metric$")
 _GROUP_KEY = re.compile(r"^g(\d+)-operator$")
 _STEP_KEY = re.compile(r"^a(\d+)-type$")
-CONDITION_PARTS = ("metric", "window", "operator", "compare", "value", "other_metric")
+CONDITION_PARTS = (
+    "metric", "window", "operator", "compare", "value", "other_metric", "data", "params",
+)  # fmt: skip
+DATA_CHOICES = [
+    ("as_reported", "as reported"),
+    ("settled", "settled days only"),
+    ("corrected", "corrected for late conversions"),
+]
+# A signal is offered in the metric list as "signal:<name>".
+SIGNAL_PREFIX = "signal:"
 STEP_PARTS = ("type", "value", "priority", "params", "stop")
 # Step keys the builder has fields for; any other parameter goes through "More parameters".
 PERCENT_ACTIONS = ("increase_budget", "decrease_budget", "adjust_bid")
@@ -162,13 +171,19 @@ class Layout:
 
 
 def _condition_parts(condition: dict[str, Any]) -> dict[str, Any]:
+    if "signal" in condition:
+        params = {k: v for k, v in condition.items() if k != "signal"}
+        return {
+            "metric": SIGNAL_PREFIX + str(condition["signal"]),
+            "params": json.dumps(params, sort_keys=True, default=str) if params else "",
+        }
     other = condition.get("other_metric")
     compare = "metric" if other else "previous" if condition.get("compare_to_previous") else "value"
     return {
         "metric": condition.get("metric", ""), "window": condition.get("window", "last_7_days"),
         "operator": condition.get("operator", ""), "compare": compare,
         "value": "" if condition.get("value") is None else str(condition["value"]),
-        "other_metric": other or "",
+        "other_metric": other or "", "data": condition.get("data", "as_reported"),
     }  # fmt: skip
 
 
@@ -249,6 +264,10 @@ class RuleBuilderForm(forms.Form):
             kwargs["initial"] = {**self.layout.initial(), **kwargs.get("initial", {})}
         super().__init__(data, **kwargs)
         metrics = [(name, m.label) for name, m in sorted(CONDITION_METRICS.items())]
+        signals = [
+            (SIGNAL_PREFIX + name, signal.label)
+            for name, signal in sorted(CONDITION_SIGNALS.items())
+        ]
         actions = [(name, a.label) for name, a in sorted(ACTIONS.items())]
         for g, group in enumerate(self.layout.groups):
             self.fields[f"g{g}-operator"] = forms.ChoiceField(
@@ -256,21 +275,35 @@ class RuleBuilderForm(forms.Form):
             )
             for i in range(len(group["conditions"])):
                 p = f"g{g}-c{i}-"
-                self.fields[p + "metric"] = forms.ChoiceField(choices=metrics, label="Metric")
+                # A row shows a metric's inputs or, once a signal is chosen, the signal's
+                # parameters: both are in the page and CSS shows one set (no script).
+                self.fields[p + "metric"] = forms.ChoiceField(
+                    choices=[*metrics, *([("Signals", signals)] if signals else [])],
+                    label="Metric",
+                )
                 self.fields[p + "window"] = forms.ChoiceField(
                     choices=[(w, w.replace("_", " ")) for w in WINDOWS], initial="last_7_days",
-                    label="over",
+                    label="over", required=False,
                 )  # fmt: skip
                 self.fields[p + "operator"] = forms.ChoiceField(
-                    choices=[(o, OPERATOR_LABELS[o]) for o in OPERATORS], label="is"
-                )
+                    choices=[(o, OPERATOR_LABELS[o]) for o in OPERATORS], label="is",
+                    required=False,
+                )  # fmt: skip
                 self.fields[p + "compare"] = forms.ChoiceField(
-                    choices=COMPARE_CHOICES, initial="value", label="compared with"
-                )
+                    choices=COMPARE_CHOICES, initial="value", label="compared with",
+                    required=False,
+                )  # fmt: skip
                 self.fields[p + "value"] = forms.DecimalField(required=False, label="Value")
                 self.fields[p + "other_metric"] = forms.ChoiceField(
                     choices=[("", "—"), *metrics], required=False, label="Other metric"
                 )
+                self.fields[p + "data"] = forms.ChoiceField(
+                    choices=DATA_CHOICES, initial="as_reported", required=False, label="using data",
+                )  # fmt: skip
+                self.fields[p + "params"] = forms.CharField(
+                    required=False, label="Signal parameters",
+                    help_text='JSON, e.g. {"action": "pause", "min_confidence": 0.8}.',
+                )  # fmt: skip
         for k in range(len(self.layout.steps)):
             p = f"a{k}-"
             self.fields[p + "type"] = forms.ChoiceField(choices=actions, label=f"Step {k + 1}")
@@ -366,6 +399,9 @@ class RuleBuilderForm(forms.Form):
 
     # --- Validation -------------------------------------------------------------------------
     def _condition(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
+        if data[prefix + "metric"].startswith(SIGNAL_PREFIX):
+            params = self._json_object(data, prefix + "params", '{"min_confidence": 0.8}')
+            return {**params, "signal": data[prefix + "metric"].removeprefix(SIGNAL_PREFIX)}
         condition: dict[str, Any] = {
             "metric": data[prefix + "metric"], "window": data[prefix + "window"],
             "operator": data[prefix + "operator"],
@@ -376,11 +412,13 @@ class RuleBuilderForm(forms.Form):
         else:
             condition["value"] = _decimal(data.get(prefix + "value"))
             condition["compare_to_previous"] = compare == "previous"
+        if data.get(prefix + "data") not in (None, "", "as_reported"):
+            condition["data"] = data[prefix + "data"]
         return condition
 
     def _step(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
         kind = data[prefix + "type"]
-        extra = self._step_params(data, prefix)
+        extra = self._json_object(data, prefix + "params", '{"metric": "ctr"}')
         # The builder's own fields win over the same key in "More parameters".
         step: dict[str, Any] = {k: v for k, v in extra.items() if k not in _managed_keys(kind)}
         step.update(type=kind, stop_on_failure=bool(data.get(prefix + "stop")))
@@ -393,16 +431,14 @@ class RuleBuilderForm(forms.Form):
             step["amount"] = _decimal(value)
         return step
 
-    def _step_params(self, data: dict[str, Any], prefix: str) -> dict[str, Any]:
-        raw = (data.get(prefix + "params") or "").strip()
+    def _json_object(self, data: dict[str, Any], name: str, example: str) -> dict[str, Any]:
+        raw = (data.get(name) or "").strip()
         try:
             params = json.loads(raw) if raw else {}
         except ValueError as exc:
-            raise forms.ValidationError({prefix + "params": f"Not valid JSON: {exc}."}) from exc
+            raise forms.ValidationError({name: f"Not valid JSON: {exc}."}) from exc
         if not isinstance(params, dict):
-            raise forms.ValidationError(
-                {prefix + "params": 'Give a JSON object, e.g. {"metric": "ctr"}.'}
-            )
+            raise forms.ValidationError({name: f"Give a JSON object, e.g. {example}."})
         return params
 
     def clean(self) -> dict[str, Any]:
@@ -481,9 +517,11 @@ class RuleBuilderForm(forms.Form):
                     part = {"type": "type", "priority": "priority", "percent": "value",
                             "amount": "value"}.get(rest.split(".")[0], "params")  # fmt: skip
                 else:
-                    part = rest if rest in ("metric", "window", "operator") else "value"
+                    part = rest if rest in ("metric", "window", "operator", "data") else "value"
                     if rest == "other_metric":
                         part = "other_metric"
+                    if str(self.data.get(prefix + "metric", "")).startswith(SIGNAL_PREFIX):
+                        part = "metric" if rest == "signal" else "params"
                 return prefix + part
         return None
 

@@ -302,13 +302,13 @@ def test_an_edit_with_errors_shows_them_in_place_and_changes_nothing(
 def test_a_rule_the_builder_cannot_show_is_offered_as_a_rule_file_instead(
     member: Membership, web_client_for: Callable[[Membership], Any]
 ) -> None:
-    # A signal condition has no builder row: saving from the builder would drop it, so the
-    # page shows the rule file rather than a trimmed form.
+    # A comparison with another metric times a multiplier has no builder input: saving from
+    # the builder would drop it, so the page shows the rule file rather than a trimmed form.
     rule = RuleFactory(
         organization=member.organization,
-        name="Follow the agents",
+        name="CPC above twice CPM",
         conditions={
-            "items": [{"signal": "ai_recommendation", "action": "pause", "min_confidence": 0.9}]
+            "items": [{"metric": "cpc", "operator": "gt", "other_metric": "cpm", "multiplier": "2"}]
         },
         actions=[{"type": "pause"}],
     )
@@ -318,8 +318,36 @@ def test_a_rule_the_builder_cannot_show_is_offered_as_a_rule_file_instead(
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-testid="builder-unsupported"' in page
-    assert "Follow the agents" in page and "ai_recommendation" in page
+    assert "CPC above twice CPM" in page and "multiplier" in page
     assert 'id="rule-builder"' not in page
+
+
+def test_an_ai_signal_condition_and_late_data_mode_are_built_and_edited(
+    member: Membership, web_client_for: Callable[[Membership], Any]
+) -> None:
+    client = web_client_for(member)
+    posted = _builder_post(
+        **{
+            "g0-c0-metric": "signal:ai_recommendation",
+            "g0-c0-params": '{"action": "pause", "min_confidence": 0.85}',
+            "g1-c1-data": "settled",
+        }
+    )
+    assert client.post("/rules/new/", posted).status_code == 302
+    rule = AutomationRule.objects.get()
+    assert rule.conditions["items"][0] == {
+        "signal": "ai_recommendation", "action": "pause", "min_confidence": 0.85,
+    }  # fmt: skip
+    assert rule.conditions["items"][1]["items"][1]["data"] == "settled"
+
+    page = client.get(f"/rules/{rule.pk}/edit/").content.decode()
+    assert 'id="rule-builder"' in page
+    assert 'value="signal:ai_recommendation" selected' in page
+    assert "min_confidence" in page
+
+    bad = {**posted, "g0-c0-params": '{"min_confidence": 3}'}
+    response = client.post(f"/rules/{rule.pk}/edit/", bad, HTTP_HX_REQUEST="true")
+    assert 'data-field="g0-c0-params"' in response.content.decode()
 
 
 def test_hours_minimum_data_and_action_parameters_survive_an_edit(

@@ -4,6 +4,7 @@ in place, then creates the rule; the rules page imports a rule file. No console 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -84,7 +85,7 @@ def test_build_groups_and_a_chain_see_an_error_in_place_then_create(
 
     _field(page, "g1-c1-value").fill("8")
     page.get_by_role("button", name="Create rule", exact=True).last.click()
-    page.wait_for_url("**/rules/*/")
+    page.wait_for_url(re.compile(r"/rules/\d+/$"))
     screenshot("rule-created")
 
     rule = AutomationRule.objects.get(organization=member_org)
@@ -95,6 +96,40 @@ def test_build_groups_and_a_chain_see_an_error_in_place_then_create(
         ("decrease_budget", True),
         ("notify", False),
     ]
+    assert _real(problems) == []
+
+
+def test_an_ai_signal_condition_shows_its_parameters_and_is_saved_then_edited(
+    member_org: Organization, page: Any, live_server: Any, screenshot: Any
+) -> None:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    _login(page, live_server)
+    page.goto(f"{live_server.url}/rules/new/")
+
+    _field(page, "name").fill("Follow the agents")
+    assert _field(page, "g0-c0-window").is_visible()
+    assert not _field(page, "g0-c0-params").is_visible()
+    # Choosing a signal swaps the row's inputs, with no script (CSS :has).
+    _field(page, "g0-c0-metric").select_option("signal:ai_recommendation")
+    assert not _field(page, "g0-c0-window").is_visible()
+    _field(page, "g0-c0-params").fill('{"action": "pause", "min_confidence": 0.9}')
+    screenshot("rule-builder-signal")
+    page.get_by_role("button", name="Create rule", exact=True).last.click()
+    page.wait_for_url(re.compile(r"/rules/\d+/$"))
+
+    rule = AutomationRule.objects.get(organization=member_org)
+    assert rule.conditions["items"] == [
+        {"signal": "ai_recommendation", "action": "pause", "min_confidence": 0.9}
+    ]
+    page.get_by_role("link", name="Edit").click()
+    page.wait_for_url("**/edit/")
+    assert _field(page, "g0-c0-params").is_visible()
+    _field(page, "g0-c0-params").fill('{"action": "pause", "min_confidence": 0.95}')
+    page.get_by_role("button", name="Save rule", exact=True).last.click()
+    page.wait_for_url(f"**/rules/{rule.pk}/")
+    rule.refresh_from_db()
+    assert rule.conditions["items"][0]["min_confidence"] == 0.95
     assert _real(problems) == []
 
 
