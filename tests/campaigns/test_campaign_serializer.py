@@ -67,6 +67,16 @@ def test_a_campaign_row_reads_as_its_instance(campaigns: list[Campaign]) -> None
         assert CampaignSerializer(rows[campaign.pk]).data == _drf_representation(campaign)
 
 
+def test_a_page_of_rows_reads_as_its_instances(campaigns: list[Campaign]) -> None:
+    organization = campaigns[0].organization
+    rows = campaign_rows(selectors.list_campaigns(organization).order_by("pk"))
+
+    with timezone.override(dt.timezone(dt.timedelta(hours=9))):
+        assert CampaignSerializer(rows, many=True).data == [
+            _drf_representation(campaign) for campaign in campaigns
+        ]
+
+
 def test_date_times_follow_the_current_time_zone(campaigns: list[Campaign]) -> None:
     campaign = campaigns[0]
     with timezone.override(dt.timezone(dt.timedelta(hours=-5))):
