@@ -1,6 +1,7 @@
 """API under load: the production web servers against PostgreSQL, driven from another process.
 
-For each server model (gunicorn WSGI threads; uvicorn ASGI workers) it measures, for a
+For each server model (gunicorn WSGI threads, configured as the Procfile's web process by
+gunicorn.conf.py and WEB_CONCURRENCY / WEB_THREADS; uvicorn ASGI workers) it measures, for a
 fixed time with concurrent clients: a bare Django JSON view (the ceiling), the campaign
 list, the analytics metrics summary and a campaign PATCH against the sandbox (the last
 two when those endpoints exist). Prints requests/s, p50/p99 and errors per line, and the
@@ -18,8 +19,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,14 +75,18 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _wait(port: int) -> None:
-    for _ in range(200):
+def _wait(port: int, server: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    # Bounded, but generous: on a loaded machine importing Django takes many seconds.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"server on {port} did not start")
+    log.seek(0)
+    tail = log.read().decode(errors="replace")[-2000:]
+    raise RuntimeError(f"server on {port} did not start (exit code {server.poll()}):\n{tail}")
 
 
 def _load(url: str, key: str, method: str = "GET", body: str = "") -> dict[str, float]:
@@ -115,8 +122,10 @@ def _warm_up(base: str, key: str) -> None:
 
 def _servers(port: int) -> dict[str, list[str]]:
     return {
-        "gunicorn-wsgi": [str(BIN / "gunicorn"), "adplatform.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                          "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
+        # The Procfile's web process: its settings (processes, threads, keep-alive, access
+        # log) come from gunicorn.conf.py and the same environment variables.
+        "gunicorn-wsgi": [str(BIN / "gunicorn"), "adplatform.wsgi:application", "--config", "gunicorn.conf.py",
+                          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         "uvicorn-asgi": [str(BIN / "uvicorn"), "adplatform.asgi:application", "--host", "127.0.0.1", "--port",
                          str(port), "--workers", "2", "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
     }  # fmt: skip
@@ -134,42 +143,44 @@ def main() -> int:
     ).strip()
     today = time.strftime("%Y-%m-%d")
     try:
-        for name, command in _servers(_free_port()).items():
+        for name in _servers(0):
             if SERVERS and name not in SERVERS:
                 continue
-            port = (
-                int(command[command.index("--bind") + 1].split(":")[1])
-                if "--bind" in command
-                else int(command[command.index("--port") + 1])
-            )
-            server = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            try:
-                _wait(port)
-                base = f"http://127.0.0.1:{port}"
-                _warm_up(base, key)
-                results = {"bare_json": _load(f"{base}/bench/bare-json/", key),
-                           "campaign_list": _load(f"{base}/api/v1/campaigns/?page_size=50", key)}  # fmt: skip
-                probe = subprocess.run(
-                    [PYTHON, "-c", _PROBE, base, key, today], capture_output=True, text=True
+            # A port of its own per server: the previous one may still hold its port.
+            port = _free_port()
+            with tempfile.TemporaryFile() as server_log:
+                server = subprocess.Popen(
+                    _servers(port)[name],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=server_log,
                 )
-                targets = json.loads(probe.stdout or "{}")
-                if targets.get("metrics"):
-                    results["metrics_summary"] = _load(base + targets["metrics"], key)
-                if targets.get("patch"):
-                    results["campaign_patch"] = _load(
-                        base + targets["patch"], key, "PATCH", targets["body"]
+                try:
+                    _wait(port, server, server_log)
+                    base = f"http://127.0.0.1:{port}"
+                    _warm_up(base, key)
+                    results = {"bare_json": _load(f"{base}/bench/bare-json/", key),
+                               "campaign_list": _load(f"{base}/api/v1/campaigns/?page_size=50", key)}  # fmt: skip
+                    probe = subprocess.run(
+                        [PYTHON, "-c", _PROBE, base, key, today], capture_output=True, text=True
                     )
-                for endpoint, figures in results.items():
-                    print(f"api_load.{name}.{endpoint}: {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
-                          f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}/{figures['requests']}"
-                          + (f" {figures['error_kinds']}" if figures.get("error_kinds") else ""))  # fmt: skip
-                ratio = results["campaign_list"]["rps"] / results["bare_json"]["rps"]
-                print(f"api_load.{name}.campaign_list_vs_ceiling: {ratio:.2f}x (goal >= 0.5)")
-            finally:
-                server.terminate()
-                server.wait(timeout=20)
+                    targets = json.loads(probe.stdout or "{}")
+                    if targets.get("metrics"):
+                        results["metrics_summary"] = _load(base + targets["metrics"], key)
+                    if targets.get("patch"):
+                        results["campaign_patch"] = _load(
+                            base + targets["patch"], key, "PATCH", targets["body"]
+                        )
+                    for endpoint, figures in results.items():
+                        print(f"api_load.{name}.{endpoint}: {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+                              f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}/{figures['requests']}"
+                              + (f" {figures['error_kinds']}" if figures.get("error_kinds") else ""))  # fmt: skip
+                    ratio = results["campaign_list"]["rps"] / results["bare_json"]["rps"]
+                    print(f"api_load.{name}.campaign_list_vs_ceiling: {ratio:.2f}x (goal >= 0.5)")
+                finally:
+                    server.terminate()
+                    server.wait(timeout=20)
     finally:
         admin = urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres"))
         subprocess.run([PYTHON, "-c", _DROP, admin, DATABASE], check=False)

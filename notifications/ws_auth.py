@@ -12,6 +12,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from adplatform.models import ApiKey
+from adplatform.selectors import get_active_api_key
 from adplatform.services import API_KEY_PREFIX, hash_api_key, touch_api_key
 
 SUBPROTOCOL = "adplatform.v1"
@@ -34,11 +35,7 @@ def _raw_key(scope: dict[str, Any]) -> str | None:
 def _find_key(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
-    api_key = (
-        ApiKey.objects.select_related("organization")
-        .filter(key_hash=hash_api_key(raw_key), revoked_at__isnull=True)
-        .first()
-    )
+    api_key = get_active_api_key(key_hash=hash_api_key(raw_key))
     if api_key is not None:
         touch_api_key(api_key=api_key)
     return api_key

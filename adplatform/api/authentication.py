@@ -11,6 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from adplatform.models import ApiKey
+from adplatform.selectors import get_active_api_key
 from adplatform.services import API_KEY_PREFIX, hash_api_key, touch_api_key
 
 
@@ -29,11 +30,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
         if not raw_key.startswith(API_KEY_PREFIX):
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = (
-            ApiKey.objects.select_related("organization")
-            .filter(key_hash=hash_api_key(raw_key), revoked_at__isnull=True)
-            .first()
-        )
+        api_key = get_active_api_key(key_hash=hash_api_key(raw_key))
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         touch_api_key(api_key=api_key)

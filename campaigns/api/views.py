@@ -35,6 +35,7 @@ from campaigns.api.serializers import (
     ConnectionSerializer,
     SyncRequestSerializer,
     SyncRunSerializer,
+    campaign_rows,
 )
 from campaigns.models import (
     Ad,
@@ -120,6 +121,12 @@ class CampaignViewSet(
 
     def get_scoped_queryset(self, organization: Organization) -> QuerySet[Campaign]:
         return selectors.list_campaigns(organization)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Plain rows rather than model instances: a page reads only what it shows.
+        page = self.paginate_queryset(campaign_rows(self.filter_queryset(self.get_queryset())))
+        assert page is not None  # every list is paginated
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def _idempotency_key(self, suffix: str) -> str | None:
         key = self.request.headers.get("Idempotency-Key", "").strip()

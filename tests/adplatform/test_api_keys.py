@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from adplatform.models import ApiKey, Organization, Role
+from adplatform.selectors import get_active_api_key
 from adplatform.services import create_api_key, hash_api_key, revoke_api_key
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,27 @@ def test_revoking_twice_keeps_the_first_time(organization: Organization) -> None
     assert first is not None and first <= timezone.now()
 
     assert revoke_api_key(api_key=issued.api_key).revoked_at == first
+
+
+def test_the_active_key_lookup_loads_what_the_orm_would(organization: Organization) -> None:
+    issued = create_api_key(organization=organization, name="partner", role=Role.ADMIN)
+    expected = ApiKey.objects.select_related("organization").get(pk=issued.api_key.pk)
+
+    found = get_active_api_key(key_hash=hash_api_key(issued.raw_key))
+
+    assert found is not None
+    fields = [field.attname for field in ApiKey._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert isinstance(found.created_at, dt.datetime) and found.created_at.tzinfo is not None
+    organization_fields = [field.attname for field in Organization._meta.concrete_fields]
+    assert [getattr(found.organization, name) for name in organization_fields] == [
+        getattr(expected.organization, name) for name in organization_fields
+    ]
+
+
+def test_the_active_key_lookup_finds_no_revoked_or_unknown_key(organization: Organization) -> None:
+    issued = create_api_key(organization=organization, name="old")
+    revoke_api_key(api_key=issued.api_key)
+
+    assert get_active_api_key(key_hash=hash_api_key(issued.raw_key)) is None
+    assert get_active_api_key(key_hash=hash_api_key("adp_never-issued")) is None
