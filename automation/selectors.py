@@ -29,7 +29,7 @@ from django.db.models import (
 
 from adplatform.models import Organization
 from analytics.metrics import Metrics
-from automation.engine import Span, Target, WindowSums, needed_spans
+from automation.engine import Span, Target, WindowSums, needed_measures
 from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
 from automation.prefilter import prefilter
 from automation.schema import RuleDefinition, Scope
@@ -140,6 +140,8 @@ def list_targets(organization: Organization, scope: Scope) -> list[Target]:
 
 
 DailyValues = dict[int, dict[dt.date, Metrics]]
+# The measures summed over each span (`automation.engine.needed_measures`).
+Measures = dict[Span, frozenset[str]]
 
 
 def campaign_day_metrics(
@@ -174,20 +176,23 @@ def campaign_window_sums(
     *,
     scope: Scope,
     spans: list[Span],
+    measures: Measures | None = None,
     having: tuple[Q, dict[str, Any]] | None = None,
 ) -> dict[int, WindowSums]:
     """Each in-scope campaign's measures summed over each span, one query and one row per
     campaign (conditional sums), whatever the number of days. Same units as
     `campaign_day_metrics`, whose day-by-day values summed in Python give the same sums.
 
-    `having` (from `automation.prefilter`) keeps only the campaigns that may match."""
+    `measures` names what is summed over each span (default: everything); `having`
+    (from `automation.prefilter`) keeps only the campaigns that may match."""
     if not spans:
         return {}
+    measures = measures or dict.fromkeys(spans, _ALL_MEASURES)
     fields: tuple[str, ...] = ("pk", "daily_budget")
     rows: QuerySet[Campaign, dict[str, Any]] = (
         _with_sums(scoped_campaigns(organization, scope), spans)
         .values(*fields)
-        .annotate(**_sums(spans))
+        .annotate(**_sums(spans, measures))
         .order_by()
     )
     if having is not None:
@@ -208,12 +213,13 @@ def _with_sums(campaigns: QuerySet[Campaign], spans: list[Span]) -> QuerySet[Cam
     )
 
 
-def _sums(spans: list[Span]) -> dict[str, Sum]:
+def _sums(spans: list[Span], measures: Measures) -> dict[str, Sum]:
     sums: dict[str, Sum] = {}
-    for index, (start, end) in enumerate(spans):
-        within = Q(days__date__range=(start, end))
+    for index, span in enumerate(spans):
+        within = Q(days__date__range=span)
         for measure, column in _MEASURES:
-            sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
+            if measure in measures[span]:
+                sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
     return sums
 
 
@@ -234,7 +240,11 @@ def rule_candidates(
     campaigns that may match (its scope and SQL prefilter, as flags) with their targets'
     values and span sums, and each rule's number of campaigns in scope. Rules with
     late-data conditions are not batched (their spans depend on the learned curves)."""
-    spans = sorted({span for d in definitions for span in needed_spans(d, as_of)})
+    measures: dict[Span, frozenset[str]] = {}
+    for definition in definitions:
+        for span, needed in needed_measures(definition, as_of).items():
+            measures[span] = measures.get(span, frozenset()) | needed
+    spans = sorted(measures)
     scopes = [scope_filter(definition.scope) for definition in definitions]
     campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
     counted = campaigns.aggregate(
@@ -269,7 +279,7 @@ def rule_candidates(
     fields = ("pk", "name", "ad_account_id", "ad_account__platform", "status", "daily_budget",
               "bid_amount", "bid_strategy")  # fmt: skip
     rows = (
-        _with_sums(base, spans).values(*fields).annotate(**_sums(spans)).order_by("pk")
+        _with_sums(base, spans).values(*fields).annotate(**_sums(spans, measures)).order_by("pk")
         .annotate(**compared).annotate(**flags).filter(may_match)
     )  # fmt: skip
     found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
@@ -289,15 +299,16 @@ def rule_candidates(
 
 
 def _window_sums(row: dict[str, Any], spans: list[Span]) -> WindowSums:
+    # A measure not summed (no rule reads it over that span) stays zero.
     windows = WindowSums()
     for index, span in enumerate(spans):
         windows[span] = Metrics(
-            impressions=row[f"s{index}_impressions"] or 0,
-            clicks=row[f"s{index}_clicks"] or 0,
-            spend=_amount(row[f"s{index}_spend"], "spend"),
-            conversions=_amount(row[f"s{index}_conversions"], "conversions"),
-            revenue=_amount(row[f"s{index}_revenue"], "revenue"),
-            reach=row[f"s{index}_reach"] or 0,
+            impressions=row.get(f"s{index}_impressions") or 0,
+            clicks=row.get(f"s{index}_clicks") or 0,
+            spend=_amount(row.get(f"s{index}_spend"), "spend"),
+            conversions=_amount(row.get(f"s{index}_conversions"), "conversions"),
+            revenue=_amount(row.get(f"s{index}_revenue"), "revenue"),
+            reach=row.get(f"s{index}_reach") or 0,
         )
     return windows
 
@@ -325,6 +336,7 @@ def _decimal_places(column: str) -> int:
     return field.decimal_places
 
 
+_ALL_MEASURES = frozenset(measure for measure, _ in _MEASURES)
 _SCALES = {
     measure: Decimal(1).scaleb(-_decimal_places(column))
     for measure, column in _MEASURES if measure in ("spend", "conversions", "revenue")
