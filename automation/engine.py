@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from analytics.metrics import BASE_METRICS, Metrics
@@ -115,6 +116,7 @@ NOTHING = Metrics()
 
 
 # --- Windows and values ----------------------------------------------------------------------
+@lru_cache(maxsize=4096)  # a pass asks for the same few windows of one day per target
 def window_period(
     window: str, as_of: dt.date, *, previous: bool = False
 ) -> tuple[dt.date, dt.date]:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from adplatform.models import Organization
 from automation import selectors
-from automation.engine import evaluate_target, needed_spans
+from automation.engine import evaluate_target, needed_measures, needed_spans, window_period
 from automation.models import AutomationRule, RuleAction, RuleExecution
 from automation.prefilter import prefilter
 from automation.services import rule_definition, run_rule, run_rules
@@ -152,3 +152,32 @@ def test_a_batched_pass_does_what_one_run_per_rule_does(organization: Organizati
     matched = sum(1 for single in singles if single.targets_matched)
     # (per matched rule: its campaigns, then per step claims, changes, statuses; skips)
     assert len(queries) <= 6 + 15 * matched, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_a_pass_sums_only_the_measures_its_conditions_read() -> None:
+    definition = rule_definition(
+        RuleFactory.build(
+            conditions={
+                "items": [
+                    {"metric": "cpa", "window": "last_7_days", "operator": "gt", "value": "30"},
+                    {"metric": "ctr", "window": "yesterday", "operator": "lt", "value": "0.01",
+                     "compare_to_previous": True},
+                ],
+                "minimum_data": {"window": "today", "spend": "10"},
+            }
+        )
+    )  # fmt: skip
+
+    measures = needed_measures(definition, TODAY)
+
+    last_7 = window_period("last_7_days", TODAY)
+    yesterday = window_period("yesterday", TODAY)
+    before = window_period("yesterday", TODAY, previous=True)
+    today = window_period("today", TODAY)
+    assert measures == {
+        last_7: {"spend", "conversions"},
+        yesterday: {"clicks", "impressions"},
+        before: {"clicks", "impressions"},
+        today: {"impressions", "clicks", "spend", "conversions"},
+    }
+    assert sorted(measures) == needed_spans(definition, TODAY)
