@@ -23,7 +23,7 @@ from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from adplatform.bulk import in_values, insert_rows, is_postgresql, update_rows
+from adplatform.bulk import build, in_values, insert_rows, is_postgresql, update_rows
 from adplatform.metrics import RULE_EVALUATION_SECONDS
 from adplatform.models import Organization
 from automation import selectors
@@ -498,12 +498,15 @@ def _claim_all(
     if not wave:
         return []
     rows = [
-        RuleAction(
-            organization_id=job.rule.organization_id, rule=job.rule, execution=job.execution,
-            campaign=chain.campaign, step=step.step, action_type=step.action_type,
-            params=step.outcome.params, trigger_values=chain.plan.values,
-            guardrail_verdict=step.outcome.verdict,
-            idempotency_key=action_key(job.rule, chain.campaign.pk, job.execution.as_of, step.step),
+        build(
+            RuleAction,
+            {"organization_id": job.rule.organization_id, "rule_id": job.rule.pk,
+             "execution_id": job.execution.pk, "campaign_id": chain.campaign.pk,
+             "step": step.step, "action_type": step.action_type, "params": step.outcome.params,
+             "trigger_values": chain.plan.values, "guardrail_verdict": step.outcome.verdict,
+             "idempotency_key": action_key(job.rule, chain.campaign.pk, job.execution.as_of,
+                                           step.step)},
+            rule=job.rule, execution=job.execution, campaign=chain.campaign,
         )
         for job, chain, step in wave
     ]  # fmt: skip
@@ -566,13 +569,17 @@ def _insert_claims(rows: list[RuleAction]) -> dict[str, tuple[int, int, str]]:
 def _skip_row(
     rule: AutomationRule, execution: RuleExecution, chain: _Chain, step: PlannedStep
 ) -> RuleAction:
-    return RuleAction(
-        organization_id=rule.organization_id, rule=rule, execution=execution,
-        campaign=chain.campaign, step=step.step, action_type=step.action_type,
-        params=step.outcome.params, trigger_values=chain.plan.values,
-        guardrail_verdict=step.outcome.verdict, status=ActionStatus.SKIPPED,
-        error=step.outcome.skip_reason, finished_at=timezone.now(),
-        idempotency_key=f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}:skipped",
+    return build(
+        RuleAction,
+        {"organization_id": rule.organization_id, "rule_id": rule.pk,
+         "execution_id": execution.pk, "campaign_id": chain.campaign.pk, "step": step.step,
+         "action_type": step.action_type, "params": step.outcome.params,
+         "trigger_values": chain.plan.values, "guardrail_verdict": step.outcome.verdict,
+         "status": ActionStatus.SKIPPED, "error": step.outcome.skip_reason,
+         "finished_at": timezone.now(),
+         "idempotency_key": f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}"
+                            ":skipped"},
+        rule=rule, execution=execution, campaign=chain.campaign,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from adplatform.bulk import in_values, insert_rows, is_postgresql
+from adplatform.bulk import build, in_values, insert_rows, is_postgresql
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
 from campaigns.services.changes import (
     Actor,
@@ -75,15 +75,18 @@ def record_dry_run_changes(
         if asker is None:
             raise ValueError("record_dry_run_changes needs an actor for every request")
         new.append(
-            CampaignChange(
-                organization_id=campaign.organization_id, ad_account_id=campaign.ad_account_id,
-                campaign=campaign, kind=request.kind,
-                params={name: _plain(value) for name, value in request.params.items()},
-                before=_snapshot(campaign), expected_before=request.expected_before,
-                actor_kind=asker.kind, actor_label=asker.label, actor_user_id=asker.user_id,
-                actor_api_key_id=asker.api_key_id, reason=request.reason, idempotency_key=key,
-                is_dry_run=True, status=ChangeStatus.DRY_RUN,
-                guardrail_verdict=request.guardrail_verdict,
+            build(
+                CampaignChange,
+                {"organization_id": campaign.organization_id,
+                 "ad_account_id": campaign.ad_account_id, "campaign_id": campaign.pk,
+                 "kind": request.kind,
+                 "params": {name: _plain(value) for name, value in request.params.items()},
+                 "before": _snapshot(campaign), "expected_before": request.expected_before,
+                 "actor_kind": asker.kind, "actor_label": asker.label,
+                 "actor_user_id": asker.user_id, "actor_api_key_id": asker.api_key_id,
+                 "reason": request.reason, "idempotency_key": key, "is_dry_run": True,
+                 "status": ChangeStatus.DRY_RUN, "guardrail_verdict": request.guardrail_verdict},
+                campaign=campaign,
             )
         )  # fmt: skip
     if new and is_postgresql():
