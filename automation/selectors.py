@@ -238,10 +238,11 @@ class Candidates:
 def rule_candidates(
     organization: Organization, *, definitions: list[RuleDefinition], as_of: dt.date
 ) -> list[Candidates]:
-    """For several rules of one organization at once, two queries in all: each rule's
-    campaigns that may match (its scope and SQL prefilter, as flags) with their targets'
-    values and span sums, and each rule's number of campaigns in scope. Rules with
-    late-data conditions are not batched (their spans depend on the learned curves)."""
+    """For several rules of one organization at once, two queries in all (one on
+    PostgreSQL): each rule's campaigns that may match (its scope and SQL prefilter, as
+    flags) with their targets' values and span sums, and each rule's number of campaigns
+    in scope. Rules with late-data conditions are not batched (their spans depend on the
+    learned curves)."""
     measures: dict[Span, frozenset[str]] = {}
     for definition in definitions:
         for span, needed in needed_measures(definition, as_of).items():
@@ -249,10 +250,6 @@ def rule_candidates(
     spans = sorted(measures)
     scopes = [scope_filter(definition.scope) for definition in definitions]
     campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
-    counted = campaigns.aggregate(
-        **{f"n{i}": Count("pk", filter=scope) if scope else Count("pk")
-           for i, scope in enumerate(scopes)}
-    )  # fmt: skip
     if not all(scopes):
         union = Q()  # a rule over every campaign
     else:
@@ -260,10 +257,13 @@ def rule_candidates(
         for scope in scopes:
             union |= scope
     base = campaigns.filter(union) if union else campaigns
-    found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
     if is_postgresql() and spans:
-        _read_candidates(organization, base, definitions, scopes, measures, as_of, found)
-        return found
+        return _read_candidates(organization, base, definitions, scopes, measures, as_of)
+    counted = campaigns.aggregate(
+        **{f"n{i}": Count("pk", filter=scope) if scope else Count("pk")
+           for i, scope in enumerate(scopes)}
+    )  # fmt: skip
+    found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
     compared: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     for i, definition in enumerate(definitions):
@@ -314,13 +314,14 @@ def _read_candidates(
     scopes: list[Q],
     measures: Measures,
     as_of: dt.date,
-    found: list[Candidates],
-) -> None:
+) -> list[Candidates]:
     """`rule_candidates`' read on PostgreSQL: the organization's rollup rows summed per
     campaign first (a derived table, which the prefilter then reads as plain columns),
     joined to the campaigns in scope; a rule's flag is its scope and its prefilter. The
     ORM's form of the same read groups the join by campaign and repeats every sum the
-    prefilter names in its HAVING, which costs more to build and to run."""
+    prefilter names in its HAVING, which costs more to build and to run. Each rule's
+    number of campaigns in scope is counted over the join (a window), and the first
+    campaign is always returned to carry the counts."""
     spans = sorted(measures)
     flagged = {
         f"sc{i}": Case(When(scope, then=Value(True)), default=Value(False),
@@ -356,16 +357,22 @@ def _read_candidates(
             parts.append(having[0])
             flag_params += having[1]
         flags.append(f"COALESCE({' AND '.join(parts)}, FALSE)" if parts else "TRUE")
+    counts = [
+        f'COUNT(*) FILTER (WHERE c."sc{i}") OVER ()' if f"sc{i}" in flagged else "COUNT(*) OVER ()"
+        for i in range(len(definitions))
+    ]
     selected = ", ".join(
         [f'c."{name}"' for name in _TARGET_FIELDS]
         + [f's."{name}"' for name, _, _ in columns]
         + [f"{flag} AS m{i}" for i, flag in enumerate(flags)]
+        + counts
+        + ['ROW_NUMBER() OVER (ORDER BY c."pk") AS "first"']
     )
     any_flag = " OR ".join(f"r.m{i}" for i in range(len(flags)))
     sql = (
         f"SELECT * FROM (SELECT {selected} FROM ({campaign_sql}) c"
         f' LEFT JOIN ({sums_sql}) s ON s."campaign_id" = c."pk") r'
-        f' WHERE {any_flag} ORDER BY r."pk"'
+        f' WHERE {any_flag} OR r."first" = 1 ORDER BY r."pk"'
     )
     width = len(_TARGET_FIELDS)
     position = {name: width + offset for offset, (name, _, _) in enumerate(columns)}
@@ -378,6 +385,11 @@ def _read_candidates(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*flag_params, *campaign_params, *sums_params])
         rows = cursor.fetchall()
+    first_count = first_flag + len(definitions)
+    in_scope = rows[0][first_count : first_count + len(definitions)] if rows else ()
+    found = [
+        Candidates([], {}, in_scope=in_scope[i] if rows else 0) for i in range(len(definitions))
+    ]
     zero = Decimal(0)
     for row in rows:
         target = Target(*row[:width])
@@ -397,6 +409,7 @@ def _read_candidates(
             if row[first_flag + i]:
                 candidates.targets.append(target)
                 candidates.values[target.campaign_id] = windows
+    return found
 
 
 def _window_sums(row: dict[str, Any], spans: list[Span]) -> WindowSums:

@@ -181,3 +181,36 @@ def test_a_pass_sums_only_the_measures_its_conditions_read() -> None:
         today: {"impressions", "clicks", "spend", "conversions"},
     }
     assert sorted(measures) == needed_spans(definition, TODAY)
+
+
+def test_a_batched_pass_counts_the_campaigns_in_scope_when_none_may_match(
+    organization: Organization,
+) -> None:
+    _campaigns(organization)
+    campaign_ids = sorted(
+        Campaign.objects.filter(organization=organization).values_list("pk", flat=True)
+    )
+    never = {"items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "1e9"}]}
+    everywhere = RuleFactory(organization=organization, conditions=never, is_dry_run=True)
+    some = RuleFactory(
+        organization=organization, conditions=never, is_dry_run=True,
+        scope={"include": {"campaign_ids": campaign_ids[:7]}},
+    )  # fmt: skip
+
+    executions = run_rules(rule_ids=[everywhere.pk, some.pk], now=CLOCK, as_of=TODAY)
+
+    by_rule = {execution.rule_id: execution for execution in executions}
+    assert by_rule[everywhere.pk].targets_evaluated == 24
+    assert by_rule[some.pk].targets_evaluated == 7
+    assert by_rule[everywhere.pk].targets_matched == by_rule[some.pk].targets_matched == 0
+
+
+def test_a_batched_pass_over_an_organization_without_campaigns_evaluates_none(
+    organization: Organization,
+) -> None:
+    rule = RuleFactory(organization=organization, conditions=SHAPES[0], is_dry_run=True)
+
+    (execution,) = run_rules(rule_ids=[rule.pk], now=CLOCK, as_of=TODAY)
+
+    assert execution.error == ""
+    assert execution.targets_evaluated == 0 and execution.targets_matched == 0
