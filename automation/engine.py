@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
-from analytics.metrics import Metrics
+from analytics.metrics import BASE_METRICS, Metrics
 from automation.maturity import AGES, Maturity
 from automation.registry import ACTIONS, CONDITION_METRICS
 from automation.schema import (
@@ -114,6 +116,7 @@ NOTHING = Metrics()
 
 
 # --- Windows and values ----------------------------------------------------------------------
+@lru_cache(maxsize=4096)  # a pass asks for the same few windows of one day per target
 def window_period(
     window: str, as_of: dt.date, *, previous: bool = False
 ) -> tuple[dt.date, dt.date]:
@@ -149,6 +152,30 @@ def needed_spans(
     if definition.conditions.minimum_data:
         spans.add(window_period(definition.conditions.minimum_data.window, as_of))
     return sorted(spans)
+
+
+def needed_measures(
+    definition: RuleDefinition, as_of: dt.date, maturity: Maturity | None = None
+) -> dict[Span, frozenset[str]]:
+    """The measures the rule reads over each span of `needed_spans`: a pass sums only
+    those (a measure it does not read stays zero in the sums it is given)."""
+    needed: dict[Span, set[str]] = defaultdict(set)
+    for condition in _conditions(definition):
+        measures: set[str] = set()
+        for name in (condition.metric, condition.other_metric):
+            if name is not None:
+                known = CONDITION_METRICS[name].measures
+                measures |= set(BASE_METRICS) if known is None else known
+        for previous in (False, True) if condition.compare_to_previous else (False,):
+            window = window_period(condition.window, as_of, previous=previous)
+            for span in _late_spans(condition, window, maturity):
+                needed[span] |= measures
+    minimum = definition.conditions.minimum_data
+    if minimum:  # `_enough_data` compares all four, whatever their floors
+        needed[window_period(minimum.window, as_of)] |= {
+            "impressions", "clicks", "spend", "conversions"
+        }  # fmt: skip
+    return {span: frozenset(measures) for span, measures in needed.items()}
 
 
 def _late_spans(condition: Condition, window: Span, maturity: Maturity | None) -> list[Span]:

@@ -150,8 +150,13 @@ class RuleAction(models.Model):
     evaluation of the same window finds the row and does not act again.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    rule = models.ForeignKey(AutomationRule, on_delete=models.CASCADE, related_name="rule_actions")
+    # A pass writes tens of thousands of these: no index the composite ones below cover.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    rule = models.ForeignKey(
+        AutomationRule, on_delete=models.CASCADE, related_name="rule_actions", db_index=False
+    )
     execution = models.ForeignKey(
         RuleExecution, on_delete=models.CASCADE, related_name="rule_actions"
     )
@@ -168,7 +173,9 @@ class RuleAction(models.Model):
     change = models.ForeignKey(
         CampaignChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint (not `unique=True`, which on PostgreSQL adds a second index
+    # for LIKE queries that nothing makes).
+    idempotency_key = models.CharField(max_length=200)
     error = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -177,6 +184,9 @@ class RuleAction(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="ruleaction_unique_key"),
+        ]
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["rule", "campaign", "created_at"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Expression, ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
@@ -26,29 +27,20 @@ NUMBER: FloatField[float, float] = FloatField()
 TOLERANCE = Decimal("0.000001")
 
 
-def _number(expression: Expression | F | Value) -> ExpressionWrapper:
-    return ExpressionWrapper(expression, output_field=NUMBER)
+# The condition is first built as a small tree, then rendered either as Django
+# expressions (a HAVING over the ORM's aggregates) or as SQL text over a derived table of
+# sums (the batched read on PostgreSQL). Nodes: ("sum", span index, measure),
+# ("budget", days), ("number", value), ("times" | "minus" | "over", left, right) where
+# "over" is a division by a non-zero right side, ("compare", node, lookup, value),
+# ("and" | "or", parts).
+Node = tuple[Any, ...]
 
 
-def _literal(value: int | Decimal) -> Value:
-    return Value(float(value), output_field=NUMBER)
+def _metric(name: str, spans: dict[Span, int], span: Span) -> Node | None:
+    """The metric over `span`, or None if the prefilter does not know it."""
 
-
-def _sum(spans: dict[Span, int], span: Span, measure: str) -> ExpressionWrapper:
-    # A span without rows sums to nothing; the engine counts that as zero.
-    total = Coalesce(F(f"s{spans[span]}_{measure}"), Value(0))
-    return _number(Cast(total, output_field=NUMBER))
-
-
-def _ratio(top: ExpressionWrapper, bottom: ExpressionWrapper, scale: int = 1) -> ExpressionWrapper:
-    return _number(top * _literal(scale) / NullIf(bottom, _literal(0)))
-
-
-def _metric(name: str, spans: dict[Span, int], span: Span) -> ExpressionWrapper | None:
-    """The metric over `span` in SQL, or None if the prefilter does not know it."""
-
-    def measure(measure: str) -> ExpressionWrapper:
-        return _sum(spans, span, measure)
+    def measure(measure: str) -> Node:
+        return ("sum", spans[span], measure)
 
     if name in ("impressions", "clicks", "spend", "conversions", "revenue"):
         return measure(name)
@@ -59,34 +51,27 @@ def _metric(name: str, spans: dict[Span, int], span: Span) -> ExpressionWrapper 
     }  # fmt: skip
     if name in ratios:
         top, bottom, scale = ratios[name]
-        return _ratio(measure(top), measure(bottom), scale)
+        return ("over", ("times", measure(top), ("number", scale)), measure(bottom))
     if name == "budget_spent_pct":
         days = (span[1] - span[0]).days + 1
-        budget = _number(Cast(F("daily_budget"), output_field=NUMBER) * _literal(days))
-        return _ratio(measure("spend"), budget, 100)
+        return ("over", ("times", measure("spend"), ("number", 100)), ("budget", days))
     return None
 
 
 class _Builder:
-    """Builds the HAVING condition; each compared expression becomes an annotation
-    (`pf<n>`) the condition names, as Django filters on annotations."""
+    def __init__(self, spans: dict[Span, int], as_of: dt.date) -> None:
+        self.spans, self.as_of = spans, as_of
 
-    def __init__(self, spans: dict[Span, int], as_of: dt.date, prefix: str) -> None:
-        self.spans, self.as_of, self.prefix = spans, as_of, prefix
-        self.annotations: dict[str, ExpressionWrapper] = {}
-
-    def compare(self, left: ExpressionWrapper, operator: str, value: Decimal) -> Q | None:
+    def compare(self, left: Node, operator: str, value: Decimal) -> Node | None:
         slack = abs(value) * TOLERANCE + TOLERANCE
         lookups = {"gt": ("gte", -slack), "gte": ("gte", -slack), "lt": ("lte", slack),
                    "lte": ("lte", slack)}  # fmt: skip
         if operator not in lookups:
             return None  # eq / neq: left to the engine
         lookup, shift = lookups[operator]
-        alias = f"{self.prefix}pf{len(self.annotations)}"
-        self.annotations[alias] = left
-        return Q(**{f"{alias}__{lookup}": float(value + shift)})
+        return ("compare", left, lookup, float(value + shift))
 
-    def leaf(self, condition: Condition | SignalCondition) -> Q | None:
+    def leaf(self, condition: Condition | SignalCondition) -> Node | None:
         if isinstance(condition, SignalCondition):
             return None  # judged on data other apps hold: "may match"
         if condition.data != "as_reported" or condition.other_metric is not None:
@@ -100,12 +85,12 @@ class _Builder:
         before = _metric(condition.metric, self.spans, previous)
         if before is None:
             return None
-        change = _number((current - before) * _literal(100) / NullIf(before, _literal(0)))
+        change = ("over", ("times", ("minus", current, before), ("number", 100)), before)
         return self.compare(change, condition.operator, condition.value)
 
     def group(
         self, operator: str, items: list[Condition | SignalCondition | ConditionGroup]
-    ) -> Q | None:
+    ) -> Node | None:
         parts = [
             self.group(item.operator, list(item.items))
             if isinstance(item, ConditionGroup)
@@ -117,19 +102,13 @@ class _Builder:
             return None  # an unknown branch may match whatever the others say
         if not known:
             return None
-        combined = known[0]
-        for part in known[1:]:
-            combined = combined | part if operator == "or" else combined & part
-        return combined
+        return known[0] if len(known) == 1 else (operator, known)
 
 
-def prefilter(
-    definition: RuleDefinition, as_of: dt.date, spans: list[Span], *, prefix: str = ""
-) -> tuple[Q, dict[str, ExpressionWrapper]] | None:
-    """A HAVING condition over the span sums (`s<index>_<measure>`) that every campaign
-    the engine could match satisfies, with the annotations it names; None: no filter."""
+def _condition(definition: RuleDefinition, as_of: dt.date, spans: list[Span]) -> Node | None:
+    """The rule's prefilter as a tree, None: no filter."""
     index = {span: position for position, span in enumerate(spans)}
-    builder = _Builder(index, as_of, prefix)
+    builder = _Builder(index, as_of)
     conditions = definition.conditions
     having = builder.group(conditions.operator, list(conditions.items))
     minimum = conditions.minimum_data
@@ -137,13 +116,108 @@ def prefilter(
         span = window_period(minimum.window, as_of)
         for measure, least in (("impressions", minimum.impressions), ("clicks", minimum.clicks),
                                ("spend", minimum.spend), ("conversions", minimum.conversions)):  # fmt: skip
-            floor = (
-                builder.compare(_sum(index, span, measure), "gte", Decimal(least))
-                if least
-                else None
-            )
-            if floor is not None:
-                having = floor if having is None else having & floor
-    if having is None:
+            if least:
+                floor = builder.compare(("sum", index[span], measure), "gte", Decimal(least))
+                having = floor if having is None else ("and", [having, floor])
+    return having
+
+
+# --- As Django expressions -------------------------------------------------------------------
+def _number(expression: Expression | F | Value) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=NUMBER)
+
+
+def _literal(value: float) -> Value:
+    return Value(float(value), output_field=NUMBER)
+
+
+class _Django:
+    """Renders a tree as a Q over annotations: each compared expression becomes an
+    annotation (`pf<n>`) the condition names, as Django filters on annotations."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.annotations: dict[str, ExpressionWrapper | Value] = {}
+
+    def expression(self, node: Node) -> ExpressionWrapper | Value:
+        kind = node[0]
+        if kind == "sum":
+            # A span without rows sums to nothing; the engine counts that as zero.
+            total = Coalesce(F(f"s{node[1]}_{node[2]}"), Value(0))
+            return _number(Cast(total, output_field=NUMBER))
+        if kind == "budget":
+            return _number(Cast(F("daily_budget"), output_field=NUMBER) * _literal(node[1]))
+        if kind == "number":
+            return _literal(node[1])
+        left, right = self.expression(node[1]), self.expression(node[2])
+        if kind == "times":
+            return _number(left * right)
+        if kind == "minus":
+            return _number(left - right)
+        return _number(left / NullIf(right, _literal(0)))
+
+    def condition(self, node: Node) -> Q:
+        kind = node[0]
+        if kind == "compare":
+            alias = f"{self.prefix}pf{len(self.annotations)}"
+            self.annotations[alias] = self.expression(node[1])
+            return Q(**{f"{alias}__{node[2]}": node[3]})
+        parts = [self.condition(part) for part in node[1]]
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined | part if kind == "or" else combined & part
+        return combined
+
+
+def prefilter(
+    definition: RuleDefinition, as_of: dt.date, spans: list[Span], *, prefix: str = ""
+) -> tuple[Q, dict[str, ExpressionWrapper | Value]] | None:
+    """A HAVING condition over the span sums (`s<index>_<measure>`) that every campaign
+    the engine could match satisfies, with the annotations it names; None: no filter."""
+    tree = _condition(definition, as_of, spans)
+    if tree is None:
         return None
-    return having, builder.annotations
+    django = _Django(prefix)
+    return django.condition(tree), django.annotations
+
+
+# --- As SQL text -----------------------------------------------------------------------------
+def _sql(node: Node, params: list[Any], *, sums: str, budget: str) -> str:
+    kind = node[0]
+    if kind == "sum":
+        return f'CAST(COALESCE({sums}."s{node[1]}_{node[2]}", 0) AS DOUBLE PRECISION)'
+    if kind == "budget":
+        params.append(float(node[1]))
+        return f"(CAST({budget} AS DOUBLE PRECISION) * %s)"
+    if kind == "number":
+        params.append(float(node[1]))
+        return "%s"
+    if kind == "compare":
+        left = _sql(node[1], params, sums=sums, budget=budget)
+        params.append(node[3])
+        return f"({left} {'>=' if node[2] == 'gte' else '<='} %s)"
+    if kind in ("and", "or"):
+        parts = [_sql(part, params, sums=sums, budget=budget) for part in node[1]]
+        return "(" + f" {kind.upper()} ".join(parts) + ")"
+    left = _sql(node[1], params, sums=sums, budget=budget)
+    right = _sql(node[2], params, sums=sums, budget=budget)
+    if kind == "times":
+        return f"({left} * {right})"
+    if kind == "minus":
+        return f"({left} - {right})"
+    params.append(0.0)
+    return f"({left} / NULLIF({right}, %s))"
+
+
+def prefilter_sql(
+    definition: RuleDefinition, as_of: dt.date, spans: list[Span], *, sums: str, budget: str
+) -> tuple[str, list[Any]] | None:
+    """`prefilter` as a SQL condition and its parameters, over a relation `sums` whose
+    columns are the span sums (`s<index>_<measure>`, NULL for no rows) and the daily
+    budget column `budget`; NULL (a ratio without a denominator) is "no match", as in
+    the engine. None: no filter."""
+    tree = _condition(definition, as_of, spans)
+    if tree is None:
+        return None
+    params: list[Any] = []
+    return _sql(tree, params, sums=sums, budget=budget), params

@@ -30,6 +30,8 @@ class ConditionMetric:
     label: str
     # (summed measures over the window, the target, the window's length in days)
     compute: MetricFunction
+    # The measures `compute` reads (a live pass sums only those); None: all of them.
+    measures: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,18 @@ def _budget_spent_pct(metrics: Metrics, target: Target, days: int) -> Decimal | 
     return metrics.spend * 100 / (target.daily_budget * days)
 
 
+# What each of the metrics layer's metrics is computed from.
+_MEASURES_OF = {
+    "ctr": ("clicks", "impressions"), "cpc": ("spend", "clicks"),
+    "cpm": ("spend", "impressions"), "cvr": ("conversions", "clicks"),
+    "cpa": ("spend", "conversions"), "roas": ("revenue", "spend"),
+}  # fmt: skip
+
 for _name in ALL_METRICS:
-    register_metric(ConditionMetric(name=_name, label=_name.upper(), compute=_measure(_name)))
+    register_metric(
+        ConditionMetric(name=_name, label=_name.upper(), compute=_measure(_name),
+                        measures=frozenset(_MEASURES_OF.get(_name, (_name,))))
+    )  # fmt: skip
 
 
 def _frequency(metrics: Metrics, target: Target, days: int) -> Decimal | None:
@@ -124,12 +136,13 @@ def _frequency(metrics: Metrics, target: Target, days: int) -> Decimal | None:
 
 register_metric(
     ConditionMetric(name="frequency", label="Frequency (impressions per person reached)",
-                    compute=_frequency)
+                    compute=_frequency, measures=frozenset({"impressions", "reach"}))
 )  # fmt: skip
 register_metric(
     ConditionMetric(
         name="budget_spent_pct",
         label="Share of the daily budget spent (%)",
         compute=_budget_spent_pct,
+        measures=frozenset({"spend"}),
     )
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -27,11 +28,12 @@ from django.db.models import (
     When,
 )
 
+from adplatform.bulk import is_postgresql
 from adplatform.models import Organization
 from analytics.metrics import Metrics
-from automation.engine import Span, Target, WindowSums, needed_spans
+from automation.engine import Span, Target, WindowSums, needed_measures
 from automation.models import ActionStatus, AutomationRule, RuleAction, RuleExecution
-from automation.prefilter import prefilter
+from automation.prefilter import prefilter, prefilter_sql
 from automation.schema import RuleDefinition, Scope
 from campaigns.models import (
     Ad,
@@ -140,6 +142,8 @@ def list_targets(organization: Organization, scope: Scope) -> list[Target]:
 
 
 DailyValues = dict[int, dict[dt.date, Metrics]]
+# The measures summed over each span (`automation.engine.needed_measures`).
+Measures = dict[Span, frozenset[str]]
 
 
 def campaign_day_metrics(
@@ -174,20 +178,23 @@ def campaign_window_sums(
     *,
     scope: Scope,
     spans: list[Span],
+    measures: Measures | None = None,
     having: tuple[Q, dict[str, Any]] | None = None,
 ) -> dict[int, WindowSums]:
     """Each in-scope campaign's measures summed over each span, one query and one row per
     campaign (conditional sums), whatever the number of days. Same units as
     `campaign_day_metrics`, whose day-by-day values summed in Python give the same sums.
 
-    `having` (from `automation.prefilter`) keeps only the campaigns that may match."""
+    `measures` names what is summed over each span (default: everything); `having`
+    (from `automation.prefilter`) keeps only the campaigns that may match."""
     if not spans:
         return {}
+    measures = measures or dict.fromkeys(spans, _ALL_MEASURES)
     fields: tuple[str, ...] = ("pk", "daily_budget")
     rows: QuerySet[Campaign, dict[str, Any]] = (
         _with_sums(scoped_campaigns(organization, scope), spans)
         .values(*fields)
-        .annotate(**_sums(spans))
+        .annotate(**_sums(spans, measures))
         .order_by()
     )
     if having is not None:
@@ -208,12 +215,13 @@ def _with_sums(campaigns: QuerySet[Campaign], spans: list[Span]) -> QuerySet[Cam
     )
 
 
-def _sums(spans: list[Span]) -> dict[str, Sum]:
+def _sums(spans: list[Span], measures: Measures) -> dict[str, Sum]:
     sums: dict[str, Sum] = {}
-    for index, (start, end) in enumerate(spans):
-        within = Q(days__date__range=(start, end))
+    for index, span in enumerate(spans):
+        within = Q(days__date__range=span)
         for measure, column in _MEASURES:
-            sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
+            if measure in measures[span]:
+                sums[f"s{index}_{measure}"] = Sum(f"days__{column}", filter=within)
     return sums
 
 
@@ -230,17 +238,18 @@ class Candidates:
 def rule_candidates(
     organization: Organization, *, definitions: list[RuleDefinition], as_of: dt.date
 ) -> list[Candidates]:
-    """For several rules of one organization at once, two queries in all: each rule's
-    campaigns that may match (its scope and SQL prefilter, as flags) with their targets'
-    values and span sums, and each rule's number of campaigns in scope. Rules with
-    late-data conditions are not batched (their spans depend on the learned curves)."""
-    spans = sorted({span for d in definitions for span in needed_spans(d, as_of)})
+    """For several rules of one organization at once, two queries in all (one on
+    PostgreSQL): each rule's campaigns that may match (its scope and SQL prefilter, as
+    flags) with their targets' values and span sums, and each rule's number of campaigns
+    in scope. Rules with late-data conditions are not batched (their spans depend on the
+    learned curves)."""
+    measures: dict[Span, frozenset[str]] = {}
+    for definition in definitions:
+        for span, needed in needed_measures(definition, as_of).items():
+            measures[span] = measures.get(span, frozenset()) | needed
+    spans = sorted(measures)
     scopes = [scope_filter(definition.scope) for definition in definitions]
     campaigns = Campaign.objects.filter(organization=organization, status__in=TARGETABLE_STATUSES)
-    counted = campaigns.aggregate(
-        **{f"n{i}": Count("pk", filter=scope) if scope else Count("pk")
-           for i, scope in enumerate(scopes)}
-    )  # fmt: skip
     if not all(scopes):
         union = Q()  # a rule over every campaign
     else:
@@ -248,6 +257,13 @@ def rule_candidates(
         for scope in scopes:
             union |= scope
     base = campaigns.filter(union) if union else campaigns
+    if is_postgresql() and spans:
+        return _read_candidates(organization, base, definitions, scopes, measures, as_of)
+    counted = campaigns.aggregate(
+        **{f"n{i}": Count("pk", filter=scope) if scope else Count("pk")
+           for i, scope in enumerate(scopes)}
+    )  # fmt: skip
+    found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
     compared: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     for i, definition in enumerate(definitions):
@@ -269,10 +285,9 @@ def rule_candidates(
     fields = ("pk", "name", "ad_account_id", "ad_account__platform", "status", "daily_budget",
               "bid_amount", "bid_strategy")  # fmt: skip
     rows = (
-        _with_sums(base, spans).values(*fields).annotate(**_sums(spans)).order_by("pk")
+        _with_sums(base, spans).values(*fields).annotate(**_sums(spans, measures)).order_by("pk")
         .annotate(**compared).annotate(**flags).filter(may_match)
     )  # fmt: skip
-    found = [Candidates([], {}, in_scope=counted[f"n{i}"]) for i in range(len(definitions))]
     for row in rows:
         target = Target(
             campaign_id=row["pk"], name=row["name"], ad_account_id=row["ad_account_id"],
@@ -288,16 +303,126 @@ def rule_candidates(
     return found
 
 
+_TARGET_FIELDS = ("pk", "name", "ad_account_id", "ad_account__platform", "status",
+                  "daily_budget", "bid_amount", "bid_strategy")  # fmt: skip
+
+
+def _read_candidates(
+    organization: Organization,
+    campaigns: QuerySet[Campaign],
+    definitions: list[RuleDefinition],
+    scopes: list[Q],
+    measures: Measures,
+    as_of: dt.date,
+) -> list[Candidates]:
+    """`rule_candidates`' read on PostgreSQL: the organization's rollup rows summed per
+    campaign first (a derived table, which the prefilter then reads as plain columns),
+    joined to the campaigns in scope; a rule's flag is its scope and its prefilter. The
+    ORM's form of the same read groups the join by campaign and repeats every sum the
+    prefilter names in its HAVING, which costs more to build and to run. Each rule's
+    number of campaigns in scope is counted over the join (a window), and the first
+    campaign is always returned to carry the counts."""
+    spans = sorted(measures)
+    flagged = {
+        f"sc{i}": Case(When(scope, then=Value(True)), default=Value(False),
+                       output_field=BooleanField())
+        for i, scope in enumerate(scopes) if scope
+    }  # fmt: skip
+    campaign_sql, campaign_params = (
+        campaigns.values(*_TARGET_FIELDS).annotate(**flagged).order_by().query.sql_with_params()
+    )
+    columns = [
+        (f"s{index}_{measure}", column, span)
+        for index, span in enumerate(spans)
+        for measure, column in _MEASURES
+        if measure in measures[span]
+    ]
+    sums_sql, sums_params = (
+        CampaignDailyMetric.objects.filter(
+            organization=organization, date__range=(spans[0][0], max(end for _, end in spans))
+        )
+        .values("campaign_id")
+        .annotate(
+            **{name: Sum(column, filter=Q(date__range=span)) for name, column, span in columns}
+        )
+        .order_by()
+        .query.sql_with_params()
+    )
+    flags: list[str] = []
+    flag_params: list[Any] = []
+    for i, definition in enumerate(definitions):
+        parts = [f'c."sc{i}"'] if f"sc{i}" in flagged else []
+        having = prefilter_sql(definition, as_of, spans, sums="s", budget='c."daily_budget"')
+        if having is not None:
+            parts.append(having[0])
+            flag_params += having[1]
+        flags.append(f"COALESCE({' AND '.join(parts)}, FALSE)" if parts else "TRUE")
+    counts = [
+        f'COUNT(*) FILTER (WHERE c."sc{i}") OVER ()' if f"sc{i}" in flagged else "COUNT(*) OVER ()"
+        for i in range(len(definitions))
+    ]
+    selected = ", ".join(
+        [f'c."{name}"' for name in _TARGET_FIELDS]
+        + [f's."{name}"' for name, _, _ in columns]
+        + [f"{flag} AS m{i}" for i, flag in enumerate(flags)]
+        + counts
+        + ['ROW_NUMBER() OVER (ORDER BY c."pk") AS "first"']
+    )
+    any_flag = " OR ".join(f"r.m{i}" for i in range(len(flags)))
+    sql = (
+        f"SELECT * FROM (SELECT {selected} FROM ({campaign_sql}) c"
+        f' LEFT JOIN ({sums_sql}) s ON s."campaign_id" = c."pk") r'
+        f' WHERE {any_flag} OR r."first" = 1 ORDER BY r."pk"'
+    )
+    width = len(_TARGET_FIELDS)
+    position = {name: width + offset for offset, (name, _, _) in enumerate(columns)}
+    # Where each span's measures are in a row (None: not summed, zero).
+    layout = [
+        (span, [position.get(f"s{index}_{measure}") for measure, _ in _MEASURES])
+        for index, span in enumerate(spans)
+    ]
+    first_flag = width + len(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flag_params, *campaign_params, *sums_params])
+        rows = cursor.fetchall()
+    first_count = first_flag + len(definitions)
+    in_scope = rows[0][first_count : first_count + len(definitions)] if rows else ()
+    found = [
+        Candidates([], {}, in_scope=in_scope[i] if rows else 0) for i in range(len(definitions))
+    ]
+    zero = Decimal(0)
+    for row in rows:
+        target = Target(*row[:width])
+        windows = WindowSums()
+        for span, at in layout:
+            # PostgreSQL's sums keep the columns' scale (no quantizing, see `_amount`);
+            # its sums of integers are numeric, back to int as the ORM gives them.
+            impressions, clicks, spend, conversions, revenue, reach = (
+                None if place is None else row[place] for place in at
+            )
+            windows[span] = Metrics(
+                int(impressions or 0), int(clicks or 0), zero if spend is None else spend,
+                zero if conversions is None else conversions,
+                zero if revenue is None else revenue, int(reach or 0),
+            )  # fmt: skip
+        for i, candidates in enumerate(found):
+            if row[first_flag + i]:
+                candidates.targets.append(target)
+                candidates.values[target.campaign_id] = windows
+    return found
+
+
 def _window_sums(row: dict[str, Any], spans: list[Span]) -> WindowSums:
+    # A measure not summed (no rule reads it over that span) stays zero.
     windows = WindowSums()
     for index, span in enumerate(spans):
         windows[span] = Metrics(
-            impressions=row[f"s{index}_impressions"] or 0,
-            clicks=row[f"s{index}_clicks"] or 0,
-            spend=_amount(row[f"s{index}_spend"], "spend"),
-            conversions=_amount(row[f"s{index}_conversions"], "conversions"),
-            revenue=_amount(row[f"s{index}_revenue"], "revenue"),
-            reach=row[f"s{index}_reach"] or 0,
+            impressions=row.get(f"s{index}_impressions") or 0,
+            clicks=row.get(f"s{index}_clicks") or 0,
+            spend=_amount(row.get(f"s{index}_spend"), "spend"),
+            conversions=_amount(row.get(f"s{index}_conversions"), "conversions"),
+            revenue=_amount(row.get(f"s{index}_revenue"), "revenue"),
+            reach=row.get(f"s{index}_reach") or 0,
         )
     return windows
 
@@ -325,6 +450,7 @@ def _decimal_places(column: str) -> int:
     return field.decimal_places
 
 
+_ALL_MEASURES = frozenset(measure for measure, _ in _MEASURES)
 _SCALES = {
     measure: Decimal(1).scaleb(-_decimal_places(column))
     for measure, column in _MEASURES if measure in ("spend", "conversions", "revenue")

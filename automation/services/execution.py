@@ -23,6 +23,7 @@ from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from adplatform.bulk import build, in_values, insert_rows, is_postgresql, update_rows
 from adplatform.metrics import RULE_EVALUATION_SECONDS
 from adplatform.models import Organization
 from automation import selectors
@@ -33,7 +34,7 @@ from automation.engine import (
     TargetPlan,
     evaluate_target,
     lookback_start,
-    needed_spans,
+    needed_measures,
     plan_pass,
     skip_outcome,
     uses_late_data,
@@ -122,10 +123,11 @@ def run_rule(
         definition = rule_definition(rule)
         targets = selectors.list_targets(organization, definition.scope)
         maturity = _maturity(organization, definition, targets, now)
-        spans = needed_spans(definition, as_of, maturity)
+        measures = needed_measures(definition, as_of, maturity)
+        spans = sorted(measures)
         having = prefilter(definition, as_of, spans)
         values = selectors.campaign_window_sums(
-            organization, scope=definition.scope, spans=spans, having=having
+            organization, scope=definition.scope, spans=spans, measures=measures, having=having
         )
         evaluated = len(targets)
         if having is not None:
@@ -415,8 +417,12 @@ def _carry_out_jobs(jobs: list[_Job]) -> None:
     the action chains, not on the number of rules, targets or matches; only live platform
     calls are made one target at a time.
     """
-    campaigns = Campaign.objects.select_related("ad_account").in_bulk(
-        {plan.target.campaign_id for job in jobs for plan in job.plans}
+    ids = list({plan.target.campaign_id for job in jobs for plan in job.plans})
+    rows = Campaign.objects.select_related("ad_account")
+    campaigns = (
+        {campaign.pk: campaign for campaign in rows.filter(pk__in=in_values(ids, cast="bigint"))}
+        if is_postgresql() and ids
+        else rows.in_bulk(ids)
     )
     chains = {
         id(job): [_Chain(plan, campaigns[plan.target.campaign_id]) for plan in job.plans]
@@ -492,23 +498,19 @@ def _claim_all(
     if not wave:
         return []
     rows = [
-        RuleAction(
-            organization_id=job.rule.organization_id, rule=job.rule, execution=job.execution,
-            campaign=chain.campaign, step=step.step, action_type=step.action_type,
-            params=step.outcome.params, trigger_values=chain.plan.values,
-            guardrail_verdict=step.outcome.verdict,
-            idempotency_key=action_key(job.rule, chain.campaign.pk, job.execution.as_of, step.step),
+        build(
+            RuleAction,
+            {"organization_id": job.rule.organization_id, "rule_id": job.rule.pk,
+             "execution_id": job.execution.pk, "campaign_id": chain.campaign.pk,
+             "step": step.step, "action_type": step.action_type, "params": step.outcome.params,
+             "trigger_values": chain.plan.values, "guardrail_verdict": step.outcome.verdict,
+             "idempotency_key": action_key(job.rule, chain.campaign.pk, job.execution.as_of,
+                                           step.step)},
+            rule=job.rule, execution=job.execution, campaign=chain.campaign,
         )
         for job, chain, step in wave
     ]  # fmt: skip
-    RuleAction.objects.bulk_create(rows, ignore_conflicts=True)
-    # Only what deciding needs is read back: our own rows are the ones just built.
-    stored = {
-        key: (pk, execution_id, status)
-        for key, pk, execution_id, status in RuleAction.objects.filter(
-            idempotency_key__in=[row.idempotency_key for row in rows]
-        ).values_list("idempotency_key", "pk", "execution_id", "status")
-    }
+    stored = _insert_claims(rows)
     claims: list[tuple[RuleAction, bool]] = []
     theirs: dict[int, int] = {}  # another pass's row we may resume: its pk -> position
     for row in rows:
@@ -527,26 +529,83 @@ def _claim_all(
     return claims
 
 
+def _insert_claims(rows: list[RuleAction]) -> dict[str, tuple[int, int, str]]:
+    """INSERT ... ON CONFLICT DO NOTHING of the claims; returns each key's stored row as
+    (pk, execution id, status). Only what deciding needs is read: our own rows are the
+    ones just built. On PostgreSQL the INSERT returns the rows it wrote, and only the
+    keys it did not write (taken by another pass) are read."""
+    if not is_postgresql():
+        RuleAction.objects.bulk_create(rows, ignore_conflicts=True)
+        return {
+            key: (pk, execution_id, status)
+            for key, pk, execution_id, status in RuleAction.objects.filter(
+                idempotency_key__in=[row.idempotency_key for row in rows]
+            ).values_list("idempotency_key", "pk", "execution_id", "status")
+        }
+    written = insert_rows(
+        RuleAction,
+        [
+            {"organization_id": row.organization_id, "rule_id": row.rule_id,
+             "execution_id": row.execution_id, "campaign_id": row.campaign_id,
+             "step": row.step, "action_type": row.action_type, "params": row.params,
+             "trigger_values": row.trigger_values, "guardrail_verdict": row.guardrail_verdict,
+             "idempotency_key": row.idempotency_key}
+            for row in rows
+        ],
+        unique="idempotency_key", returning=("idempotency_key", "id", "execution_id", "status"),
+    )  # fmt: skip
+    stored = {key: (pk, execution_id, status) for key, pk, execution_id, status in written}
+    taken = [row.idempotency_key for row in rows if row.idempotency_key not in stored]
+    if taken:
+        stored.update(
+            (key, (pk, execution_id, status))
+            for key, pk, execution_id, status in RuleAction.objects.filter(
+                idempotency_key__in=in_values(taken)
+            ).values_list("idempotency_key", "pk", "execution_id", "status")
+        )
+    return stored
+
+
 def _skip_row(
     rule: AutomationRule, execution: RuleExecution, chain: _Chain, step: PlannedStep
 ) -> RuleAction:
-    return RuleAction(
-        organization_id=rule.organization_id, rule=rule, execution=execution,
-        campaign=chain.campaign, step=step.step, action_type=step.action_type,
-        params=step.outcome.params, trigger_values=chain.plan.values,
-        guardrail_verdict=step.outcome.verdict, status=ActionStatus.SKIPPED,
-        error=step.outcome.skip_reason, finished_at=timezone.now(),
-        idempotency_key=f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}:skipped",
+    return build(
+        RuleAction,
+        {"organization_id": rule.organization_id, "rule_id": rule.pk,
+         "execution_id": execution.pk, "campaign_id": chain.campaign.pk, "step": step.step,
+         "action_type": step.action_type, "params": step.outcome.params,
+         "trigger_values": chain.plan.values, "guardrail_verdict": step.outcome.verdict,
+         "status": ActionStatus.SKIPPED, "error": step.outcome.skip_reason,
+         "finished_at": timezone.now(),
+         "idempotency_key": f"{action_key(rule, chain.campaign.pk, execution.as_of, step.step)}"
+                            ":skipped"},
+        rule=rule, execution=execution, campaign=chain.campaign,
     )  # fmt: skip
 
 
 def _record_skips(rows: list[RuleAction]) -> None:
     # One row per target, step and window, upserted: a later pass may still act once the
     # guardrail (e.g. a cooldown) allows, under the step's own key.
-    RuleAction.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["idempotency_key"],
-        update_fields=["execution", "params", "trigger_values", "guardrail_verdict", "status",
-                       "error", "finished_at"],
+    update = ["execution_id", "params", "trigger_values", "guardrail_verdict", "status", "error",
+              "finished_at"]  # fmt: skip
+    if not is_postgresql():
+        RuleAction.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["idempotency_key"],
+            update_fields=["execution", *update[1:]],
+        )  # fmt: skip
+        return
+    insert_rows(
+        RuleAction,
+        [
+            {"organization_id": row.organization_id, "rule_id": row.rule_id,
+             "execution_id": row.execution_id, "campaign_id": row.campaign_id,
+             "step": row.step, "action_type": row.action_type, "params": row.params,
+             "trigger_values": row.trigger_values, "guardrail_verdict": row.guardrail_verdict,
+             "status": row.status, "error": row.error, "finished_at": row.finished_at,
+             "idempotency_key": row.idempotency_key}
+            for row in rows
+        ],
+        unique="idempotency_key", update=update,
     )  # fmt: skip
 
 
@@ -598,6 +657,8 @@ def _dry_run_all(items: list[_Step]) -> list[str]:
     statuses: list[str] = []
     finished: dict[tuple[str, str, dt.datetime], list[int]] = defaultdict(list)
     stale_verdicts: list[CampaignChange] = []
+    linked: list[dict[str, Any]] = []  # PostgreSQL: every claim's outcome, one UPDATE
+    fast = is_postgresql()
     for item in items:
         status: str
         answer = answers.get(item.action.idempotency_key)
@@ -612,9 +673,18 @@ def _dry_run_all(items: list[_Step]) -> list[str]:
                 stale_verdicts.append(answer)
         statuses.append(status)
         # `finished_at` is the run's clock, which the cooldown measures from.
+        if fast and status != ActionStatus.PENDING:
+            linked.append(
+                {"id": item.action.pk, "status": status, "error": error[:2000],
+                 "finished_at": item.job.execution.started_at,
+                 "change_id": answer.pk if isinstance(answer, CampaignChange) else None}
+            )  # fmt: skip
+            continue
         finished[(status, error[:2000], item.job.execution.started_at)].append(item.action.pk)
     if stale_verdicts:  # only for changes an earlier pass recorded
         CampaignChange.objects.bulk_update(stale_verdicts, ["guardrail_verdict"])
+    # The change recorded under the claim's key is the answer for that key.
+    update_rows(RuleAction, linked)
     # The claim links to the change recorded under its key (none for notifications or
     # refused requests), read in the same UPDATE: "<organization id>:<the claim's key>".
     change = Subquery(

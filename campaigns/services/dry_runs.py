@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
+from adplatform.bulk import build, in_values, insert_rows, is_postgresql
 from campaigns.models import Campaign, CampaignChange, ChangeStatus
 from campaigns.services.changes import (
     Actor,
@@ -48,9 +51,12 @@ def record_dry_run_changes(
         request.idempotency_key: f"{request.campaign.organization_id}:{request.idempotency_key}"
         for request in requests
     }
+    keys = list(scoped.values())
     existing = {
         change.idempotency_key: change
-        for change in CampaignChange.objects.filter(idempotency_key__in=list(scoped.values()))
+        for change in CampaignChange.objects.filter(
+            idempotency_key__in=in_values(keys) if is_postgresql() else keys
+        )
     }
     answers: dict[str, CampaignChange | CampaignChangeError] = {}
     new: list[CampaignChange] = []
@@ -69,18 +75,23 @@ def record_dry_run_changes(
         if asker is None:
             raise ValueError("record_dry_run_changes needs an actor for every request")
         new.append(
-            CampaignChange(
-                organization_id=campaign.organization_id, ad_account_id=campaign.ad_account_id,
-                campaign=campaign, kind=request.kind,
-                params={name: _plain(value) for name, value in request.params.items()},
-                before=_snapshot(campaign), expected_before=request.expected_before,
-                actor_kind=asker.kind, actor_label=asker.label, actor_user_id=asker.user_id,
-                actor_api_key_id=asker.api_key_id, reason=request.reason, idempotency_key=key,
-                is_dry_run=True, status=ChangeStatus.DRY_RUN,
-                guardrail_verdict=request.guardrail_verdict,
+            build(
+                CampaignChange,
+                {"organization_id": campaign.organization_id,
+                 "ad_account_id": campaign.ad_account_id, "campaign_id": campaign.pk,
+                 "kind": request.kind,
+                 "params": {name: _plain(value) for name, value in request.params.items()},
+                 "before": _snapshot(campaign), "expected_before": request.expected_before,
+                 "actor_kind": asker.kind, "actor_label": asker.label,
+                 "actor_user_id": asker.user_id, "actor_api_key_id": asker.api_key_id,
+                 "reason": request.reason, "idempotency_key": key, "is_dry_run": True,
+                 "status": ChangeStatus.DRY_RUN, "guardrail_verdict": request.guardrail_verdict},
+                campaign=campaign,
             )
         )  # fmt: skip
-    if new:
+    if new and is_postgresql():
+        _insert_returning(new, answers, {scoped_key: key for key, scoped_key in scoped.items()})
+    elif new:
         # A key that raced us in between the read and this insert keeps its first change,
         # as `request_campaign_change` would return it.
         CampaignChange.objects.bulk_create(new, ignore_conflicts=True)
@@ -104,3 +115,43 @@ def record_dry_run_changes(
             for change in CampaignChange.objects.filter(idempotency_key__in=theirs):
                 answers[by_key[change.idempotency_key or ""]] = change
     return answers
+
+
+_WRITTEN = ("organization_id", "ad_account_id", "campaign_id", "kind", "params", "before",
+            "expected_before", "actor_kind", "actor_label", "actor_user_id", "actor_api_key_id",
+            "reason", "idempotency_key", "is_dry_run", "status", "guardrail_verdict",
+            "requested_at")  # fmt: skip
+
+
+def _insert_returning(
+    new: list[CampaignChange],
+    answers: dict[str, CampaignChange | CampaignChangeError],
+    by_key: dict[str, str],
+) -> None:
+    """The INSERT of `bulk_create(new, ignore_conflicts=True)` in one statement that
+    returns the ids of the rows it wrote; a key that raced us in between the read and
+    this insert keeps its first change, read whole, as `request_campaign_change` would
+    return it."""
+    now = timezone.now()
+    for change in new:
+        change.requested_at = now
+    written = dict(
+        insert_rows(
+            CampaignChange,
+            [{name: getattr(change, name) for name in _WRITTEN} for change in new],
+            unique="idempotency_key",
+            returning=("idempotency_key", "id"),
+        )
+    )
+    theirs: list[str] = []
+    for change in new:
+        key = change.idempotency_key or ""
+        if key not in written:
+            theirs.append(key)
+            continue
+        change.pk = written[key]
+        change._state.adding = False
+        answers[by_key[key]] = change
+    if theirs:
+        for change in CampaignChange.objects.filter(idempotency_key__in=theirs):
+            answers[by_key[change.idempotency_key or ""]] = change

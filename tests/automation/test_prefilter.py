@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from adplatform.models import Organization
 from automation import selectors
-from automation.engine import evaluate_target, needed_spans
+from automation.engine import evaluate_target, needed_measures, needed_spans, window_period
 from automation.models import AutomationRule, RuleAction, RuleExecution
 from automation.prefilter import prefilter
 from automation.services import rule_definition, run_rule, run_rules
@@ -152,3 +152,65 @@ def test_a_batched_pass_does_what_one_run_per_rule_does(organization: Organizati
     matched = sum(1 for single in singles if single.targets_matched)
     # (per matched rule: its campaigns, then per step claims, changes, statuses; skips)
     assert len(queries) <= 6 + 15 * matched, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_a_pass_sums_only_the_measures_its_conditions_read() -> None:
+    definition = rule_definition(
+        RuleFactory.build(
+            conditions={
+                "items": [
+                    {"metric": "cpa", "window": "last_7_days", "operator": "gt", "value": "30"},
+                    {"metric": "ctr", "window": "yesterday", "operator": "lt", "value": "0.01",
+                     "compare_to_previous": True},
+                ],
+                "minimum_data": {"window": "today", "spend": "10"},
+            }
+        )
+    )  # fmt: skip
+
+    measures = needed_measures(definition, TODAY)
+
+    last_7 = window_period("last_7_days", TODAY)
+    yesterday = window_period("yesterday", TODAY)
+    before = window_period("yesterday", TODAY, previous=True)
+    today = window_period("today", TODAY)
+    assert measures == {
+        last_7: {"spend", "conversions"},
+        yesterday: {"clicks", "impressions"},
+        before: {"clicks", "impressions"},
+        today: {"impressions", "clicks", "spend", "conversions"},
+    }
+    assert sorted(measures) == needed_spans(definition, TODAY)
+
+
+def test_a_batched_pass_counts_the_campaigns_in_scope_when_none_may_match(
+    organization: Organization,
+) -> None:
+    _campaigns(organization)
+    campaign_ids = sorted(
+        Campaign.objects.filter(organization=organization).values_list("pk", flat=True)
+    )
+    never = {"items": [{"metric": "spend", "window": "today", "operator": "gt", "value": "1e9"}]}
+    everywhere = RuleFactory(organization=organization, conditions=never, is_dry_run=True)
+    some = RuleFactory(
+        organization=organization, conditions=never, is_dry_run=True,
+        scope={"include": {"campaign_ids": campaign_ids[:7]}},
+    )  # fmt: skip
+
+    executions = run_rules(rule_ids=[everywhere.pk, some.pk], now=CLOCK, as_of=TODAY)
+
+    by_rule = {execution.rule_id: execution for execution in executions}
+    assert by_rule[everywhere.pk].targets_evaluated == 24
+    assert by_rule[some.pk].targets_evaluated == 7
+    assert by_rule[everywhere.pk].targets_matched == by_rule[some.pk].targets_matched == 0
+
+
+def test_a_batched_pass_over_an_organization_without_campaigns_evaluates_none(
+    organization: Organization,
+) -> None:
+    rule = RuleFactory(organization=organization, conditions=SHAPES[0], is_dry_run=True)
+
+    (execution,) = run_rules(rule_ids=[rule.pk], now=CLOCK, as_of=TODAY)
+
+    assert execution.error == ""
+    assert execution.targets_evaluated == 0 and execution.targets_matched == 0
