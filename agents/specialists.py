@@ -144,9 +144,9 @@ def campaign_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
     # Drivers: campaigns whose conversions moved most between the two fortnights.
     moves = []
     for campaign_id, series in snapshot.campaign_series.items():
+        # The series end on the review date: the last 14 days and the 14 before them.
         now = sum(series.conversions[-14:])
-        previous = snapshot.campaign_totals_previous.get(campaign_id)
-        before = float(previous.conversions) if previous is not None else 0.0
+        before = sum(series.conversions[-28:-14])
         moves.append((now - before, campaign_id, now, before))
     moves.sort(key=lambda m: abs(m[0]), reverse=True)
     total_move = sum(m[0] for m in moves) or 1.0
