@@ -47,6 +47,11 @@ _ID_DIMENSIONS = frozenset(
     {Dimension.AD_ACCOUNT, Dimension.CAMPAIGN, Dimension.AD_GROUP, Dimension.AD, Dimension.CREATIVE}
 )
 _BATCH = 2000
+# Tables holding one row per (id, day) for these ids (unique constraints), and the column.
+_ONE_ROW_PER_DAY = {
+    (Source.CAMPAIGN_DAY, Dimension.CAMPAIGN): "campaign_id",
+    (Source.AD_DAY, Dimension.AD): "ad_id",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +127,41 @@ def _grouped_sums(
     keys = {_alias(d): _dimension_expression(d, source) for d in query.group_by}
     if dates_as_days:
         keys[_alias(Dimension.DATE)] = _DaysSince("date", query.period.start)
+        key_column = _ONE_ROW_PER_DAY.get((source, query.group_by[0]))
+        if key_column is not None:
+            # One row per key and day already (a unique constraint): no grouping to do.
+            rows_qs = rows_qs.filter(**{f"{key_column}__isnull": False})
+            return _unsummed(rows_qs, keys, plan), plan
     return _summed(rows_qs, keys, plan), plan
+
+
+def _money(column: str, plan: Any) -> Any:
+    if plan.multiplier is None:
+        return F(column)
+    return ExpressionWrapper(F(column) * plan.multiplier, output_field=_MONEY)
+
+
+def _unsummed(rows_qs: Any, keys: dict[str, Any], plan: Any) -> Any:
+    """`_summed`'s columns read row by row, for tables that hold one row per group."""
+    return (
+        rows_qs.annotate(
+            **keys,
+            s_impressions=F("impressions"),
+            s_clicks=F("clicks"),
+            s_spend=Cast(_money("spend", plan), FloatField()),
+            s_conversions=Cast("conversions", FloatField()),
+            s_revenue=Cast(_money("conversion_value", plan), FloatField()),
+        )
+        .order_by()
+        .values_list(*keys, *(f"s_{m}" for m in MEASURES))
+    )
 
 
 def _summed(rows_qs: Any, keys: dict[str, Any], plan: Any) -> Any:
     """`rows_qs` grouped by `keys`, as a `values_list` of the keys then MEASURES."""
 
     def money(column: str) -> Cast:
-        expression: Any = F(column)
-        if plan.multiplier is not None:
-            expression = ExpressionWrapper(F(column) * plan.multiplier, output_field=_MONEY)
-        return Cast(Sum(expression, output_field=_MONEY), FloatField())
+        return Cast(Sum(_money(column, plan), output_field=_MONEY), FloatField())
 
     return (
         rows_qs.values(**keys)
