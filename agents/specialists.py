@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from adplatform.models import Organization
@@ -27,7 +28,7 @@ from agents.tools.analysis import (
     compare_segments,
     creative_fatigue,
     delivery_ratio,
-    fit_response_curve,
+    fit_response_curves,
     month_pacing,
     poisson_shortfall_p,
 )
@@ -51,6 +52,8 @@ FATIGUE_DECLINE = 0.2
 # Days an anomaly scan reads: four weeks of baseline and the week whose days are reported
 # (its cost grows with the window, and it runs on every campaign before anything else).
 ANOMALY_WINDOW = 35
+# Days a response curve is fitted on (recent enough to describe today's auction).
+FIT_DAYS = 56
 
 
 class Impact(BaseModel):
@@ -141,9 +144,9 @@ def campaign_analyst_offline(snapshot: AccountSnapshot) -> AgentReport:
     # Drivers: campaigns whose conversions moved most between the two fortnights.
     moves = []
     for campaign_id, series in snapshot.campaign_series.items():
+        # The series end on the review date: the last 14 days and the 14 before them.
         now = sum(series.conversions[-14:])
-        previous = snapshot.campaign_totals_previous.get(campaign_id)
-        before = float(previous.conversions) if previous is not None else 0.0
+        before = sum(series.conversions[-28:-14])
         moves.append((now - before, campaign_id, now, before))
     moves.sort(key=lambda m: abs(m[0]), reverse=True)
     total_move = sum(m[0] for m in moves) or 1.0
@@ -380,15 +383,20 @@ def _fits(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
 
 
 def _fit_all(snapshot: AccountSnapshot) -> dict[int, CurveFit]:
-    fits = {}
-    for campaign_id, series in snapshot.campaign_series.items():
-        info = snapshot.campaigns.get(campaign_id)
-        if info is None or not info.is_active:
-            continue
-        fit = fit_response_curve(series.spend[-56:], series.conversions[-56:])
-        if fit is not None:
-            fits[campaign_id] = fit
-    return fits
+    """Active campaigns' curves on their last 56 days, all fitted in one batch."""
+    ids = [
+        campaign_id
+        for campaign_id in snapshot.campaign_series
+        if campaign_id in snapshot.campaigns and snapshot.campaigns[campaign_id].is_active
+    ]
+    if not ids:
+        return {}
+    series = [snapshot.campaign_series[campaign_id] for campaign_id in ids]
+    fits = fit_response_curves(
+        np.array([s.spend[-FIT_DAYS:] for s in series], dtype=float),
+        np.array([s.conversions[-FIT_DAYS:] for s in series], dtype=float),
+    )
+    return {campaign_id: fit for campaign_id, fit in zip(ids, fits, strict=True) if fit}
 
 
 def _target_cpa(snapshot: AccountSnapshot) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -76,6 +77,22 @@ class Reviewer:
         )
         self._records: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._ahead: dict[str, Future[Any]] = {}
+
+    def start_ahead(self, makers: dict[str, Callable[[], Any]]) -> None:
+        """With a model, compute the later agents' statistics while the analyst's model
+        call is in flight: they read only the snapshot, so their own model calls can start
+        as soon as the graph reaches them. (Offline there is no wait to fill.)"""
+        if not self.use_model or self._ahead:
+            return
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-ahead")
+        self._ahead = {name: executor.submit(make) for name, make in makers.items()}
+        executor.shutdown(wait=False)
+
+    def ahead(self, name: str) -> Any | None:
+        """What `start_ahead` computed under `name` (waiting for it), or None."""
+        future = self._ahead.get(name)
+        return future.result() if future is not None else None
 
     def finish(self, report: AgentReport) -> dict[str, Any]:
         notes: list[dict[str, Any]] = []
@@ -108,29 +125,56 @@ def _node(reviewer: Reviewer, make: Callable[[ReviewState], AgentReport]) -> Any
     return run
 
 
+def _specialist(
+    reviewer: Reviewer, agent: str, make: Callable[[], AgentReport]
+) -> Callable[[ReviewState], AgentReport]:
+    def report(state: ReviewState) -> AgentReport:
+        ahead = reviewer.ahead(agent)
+        return ahead if ahead is not None else make()
+
+    return report
+
+
+def _paused(recommendations: list[dict[str, Any]]) -> frozenset[int]:
+    return frozenset(r["campaign_id"] for r in recommendations if r["action"] == "pause")
+
+
 def build_review_graph(reviewer: Reviewer) -> Any:
     snapshot = reviewer.snapshot
+    specialists: dict[str, Callable[[], AgentReport]] = {
+        "performance_optimizer": lambda: performance_optimizer_offline(snapshot),
+        "creative_specialist": lambda: creative_specialist_offline(snapshot),
+        "audience_expert": lambda: audience_expert_offline(snapshot),
+        "competitive_analyst": lambda: competitive_analyst_offline(snapshot),
+    }
+
+    def budget_plan() -> tuple[frozenset[int], AgentReport]:
+        # The plan for the optimizer's pauses as computed; used if the model keeps them all.
+        optimizer = (
+            reviewer.ahead("performance_optimizer") or specialists["performance_optimizer"]()
+        )
+        paused = frozenset(r.campaign_id for r in optimizer.recommendations if r.action == "pause")
+        return paused, budget_manager_offline(snapshot, exclude=set(paused))
+
+    def frame(state: ReviewState) -> AgentReport:
+        report = campaign_analyst_offline(snapshot)
+        # The optimizer first (its curves are also the budget manager's), the plan last.
+        reviewer.start_ahead({**specialists, "budget_plan": budget_plan})
+        return report
+
     graph = StateGraph(ReviewState)
-    graph.add_node("frame", _node(reviewer, lambda s: campaign_analyst_offline(snapshot)))
-    graph.add_node(
-        "creative_specialist", _node(reviewer, lambda s: creative_specialist_offline(snapshot))
-    )
-    graph.add_node("audience_expert", _node(reviewer, lambda s: audience_expert_offline(snapshot)))
-    graph.add_node(
-        "performance_optimizer",
-        _node(reviewer, lambda s: performance_optimizer_offline(snapshot)),
-    )
-    graph.add_node(
-        "competitive_analyst", _node(reviewer, lambda s: competitive_analyst_offline(snapshot))
-    )
+    graph.add_node("frame", _node(reviewer, frame))
+    for name in SPECIALISTS:
+        graph.add_node(name, _node(reviewer, _specialist(reviewer, name, specialists[name])))
 
     def budget(state: ReviewState) -> AgentReport:
         # Campaigns the optimizer wants paused get no budget in the plan.
         optimizer = state["reports"].get("performance_optimizer", {})
-        paused = {
-            r["campaign_id"] for r in optimizer.get("recommendations", []) if r["action"] == "pause"
-        }
-        return budget_manager_offline(snapshot, exclude=paused)
+        paused = _paused(optimizer.get("recommendations", []))
+        planned = reviewer.ahead("budget_plan")
+        if planned is not None and planned[0] == paused:
+            return planned[1]
+        return budget_manager_offline(snapshot, exclude=set(paused))
 
     graph.add_node("budget_manager", _node(reviewer, budget))
     graph.add_node("synthesis", lambda state: {"final": synthesize(state["reports"])})

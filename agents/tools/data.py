@@ -15,8 +15,8 @@ from typing import Any
 
 from adplatform.models import Organization
 from agents.models import CompetitorAd, CompetitorNote
-from analytics.metrics import Dimension, MetricQuery, Metrics, Period
-from analytics.selectors import get_metric_report, get_metric_sums, get_metric_totals
+from analytics.metrics import Dimension, MetricQuery, Period
+from analytics.selectors import DailySums, get_daily_sums, get_metric_totals, get_segment_sums
 from analytics.selectors.metrics import MetricTotals
 from campaigns.models import Ad, Campaign, DeliveryStatus
 
@@ -33,26 +33,6 @@ class DailySeries:
     clicks: list[float]
     impressions: list[float]
     revenue: list[float]
-
-    @classmethod
-    def empty(cls, days: list[dt.date]) -> DailySeries:
-        n = len(days)
-        return cls(days, [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n)
-
-    def put(
-        self,
-        index: int,
-        impressions: float,
-        clicks: float,
-        spend: float,
-        conversions: float,
-        revenue: float,
-    ) -> None:
-        self.spend[index] = spend
-        self.conversions[index] = conversions
-        self.clicks[index] = float(clicks)
-        self.impressions[index] = float(impressions)
-        self.revenue[index] = revenue
 
 
 @dataclass(frozen=True)
@@ -92,7 +72,6 @@ class AccountSnapshot:
     # (campaign id, dimension) -> value -> [clicks, conversions, spend, revenue]
     segments: dict[tuple[int, str], dict[str, list[float]]]
     totals: MetricTotals
-    campaign_totals_previous: dict[int, Metrics] = field(default_factory=dict)
     competitor_notes: list[dict[str, str]] = field(default_factory=list)
     # Stored Ad Library ads of tracked competitors (see agents.competitors).
     competitor_ads: list[dict[str, Any]] = field(default_factory=list)
@@ -104,92 +83,73 @@ class AccountSnapshot:
         return self.period.end
 
 
-def _days(period: Period) -> list[dt.date]:
-    return [period.start + dt.timedelta(days=i) for i in range(period.days)]
-
-
 def load_snapshot(
     organization: Organization, *, as_of: dt.date, days: int = 90, ad_days: int = 56
 ) -> AccountSnapshot:
     """Everything the agents read, for the `days` days up to `as_of` (ad level: `ad_days`)."""
     period = Period(start=as_of - dt.timedelta(days=days - 1), end=as_of)
-    day_list = _days(period)
-    index = {day: i for i, day in enumerate(day_list)}
     campaigns = {
-        c.pk: CampaignInfo(
-            id=c.pk,
-            name=c.name,
-            platform=c.ad_account.platform,
-            status=c.status,
-            daily_budget=float(c.daily_budget) if c.daily_budget is not None else None,
-            bid_strategy=c.bid_strategy,
-            bid_amount=float(c.bid_amount) if c.bid_amount is not None else None,
+        pk: CampaignInfo(
+            id=pk,
+            name=name,
+            platform=platform,
+            status=status,
+            daily_budget=float(daily_budget) if daily_budget is not None else None,
+            bid_strategy=bid_strategy,
+            bid_amount=float(bid_amount) if bid_amount is not None else None,
         )
-        for c in Campaign.objects.filter(organization=organization).select_related("ad_account")
-    }
-    # Sums as floats (get_metric_sums): the series only feed float statistics, and
-    # building ~100k Decimal rows was most of a large account's load time.
-    campaign_series: dict[int, DailySeries] = {}
-    report = get_metric_sums(
+        for pk, name, platform, status, daily_budget, bid_strategy, bid_amount in (
+            Campaign.objects.filter(organization=organization)
+            .values_list("pk", "name", "ad_account__platform", "status", "daily_budget",
+                         "bid_strategy", "bid_amount")
+        )
+    }  # fmt: skip
+    # Day-by-day sums as arrays (get_daily_sums), then one list per measure: the series
+    # only feed float statistics, and per-row objects were most of a large account's load.
+    daily = get_daily_sums(
         organization, MetricQuery(period=period, group_by=(Dimension.CAMPAIGN, Dimension.DATE))
     )
-    for campaign_id, day, *measures in report.rows:
-        series = campaign_series.get(campaign_id)
-        if series is None:
-            series = campaign_series[campaign_id] = DailySeries.empty(day_list)
-        series.put(index[day], *measures)
-    # In id order, as the report used to give them (the agents iterate in this order).
-    campaign_series = dict(sorted(campaign_series.items()))
+    campaign_series = _series_by_key(daily)  # in id order, as the agents iterate
 
     ad_period = Period(start=as_of - dt.timedelta(days=ad_days - 1), end=as_of)
-    ad_day_list = _days(ad_period)
-    ad_index = {day: i for i, day in enumerate(ad_day_list)}
-    ad_series: dict[int, DailySeries] = {}
-    ad_report = get_metric_sums(
-        organization, MetricQuery(period=ad_period, group_by=(Dimension.AD, Dimension.DATE))
-    )
-    for ad_id, day, *measures in ad_report.rows:
-        series = ad_series.get(ad_id)
-        if series is None:
-            series = ad_series[ad_id] = DailySeries.empty(ad_day_list)
-        series.put(ad_index[day], *measures)
-    ad_series = dict(sorted(ad_series.items()))
-    ads = {
-        ad.pk: AdInfo(
-            id=ad.pk,
-            campaign_id=ad.campaign_id,
-            name=ad.name,
-            headline=ad.creative.headline if ad.creative else "",
-            body=ad.creative.body if ad.creative else "",
-            call_to_action=ad.creative.call_to_action if ad.creative else "",
+    ad_series = _series_by_key(
+        get_daily_sums(
+            organization, MetricQuery(period=ad_period, group_by=(Dimension.AD, Dimension.DATE))
         )
-        for ad in Ad.objects.filter(organization=organization, pk__in=list(ad_series))
-        .select_related("creative")
-        .only("pk", "campaign_id", "name", "creative__headline", "creative__body",
-              "creative__call_to_action")
+    )
+    ads = {
+        pk: AdInfo(
+            id=pk,
+            campaign_id=campaign_id,
+            name=name,
+            headline=headline or "",
+            body=body or "",
+            call_to_action=call_to_action or "",
+        )
+        for pk, campaign_id, name, headline, body, call_to_action in (
+            Ad.objects.filter(organization=organization, pk__in=list(ad_series))
+            .values_list("pk", "campaign_id", "name", "creative__headline", "creative__body",
+                         "creative__call_to_action")
+        )
     }  # fmt: skip
 
     segments: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(dict)
-    for dimension in SEGMENT_DIMENSIONS:
-        seg_report = get_metric_sums(
-            organization,
-            MetricQuery(period=ad_period, group_by=(Dimension.CAMPAIGN, dimension)),
-        )
-        # Largest spend first within a campaign, as get_metric_report orders them.
-        seg_rows = sorted(seg_report.rows, key=lambda r: (-r[4], r[0], r[1]))
-        for campaign_id, value, _impressions, clicks, spend, conversions, revenue in seg_rows:
-            segments[(campaign_id, dimension.value)][str(value)] = [
-                float(clicks), conversions, spend, revenue,
-            ]  # fmt: skip
+    segment_sums = get_segment_sums(organization, period=ad_period, dimensions=SEGMENT_DIMENSIONS)
+    # Dimension by dimension, largest spend first within a campaign (as get_metric_report
+    # orders them): the order the agents report findings in.
+    order = {dimension.value: i for i, dimension in enumerate(SEGMENT_DIMENSIONS)}
+    for campaign_id, dimension, value, _impressions, clicks, spend, conversions, revenue in sorted(
+        segment_sums.rows, key=lambda r: (order[r[1]], -r[5], r[0], r[2])
+    ):
+        segments[(campaign_id, dimension)][str(value)] = [
+            float(clicks), conversions, spend, revenue,
+        ]  # fmt: skip
 
     half = Period(start=as_of - dt.timedelta(days=13), end=as_of)
     totals = get_metric_totals(organization, period=half, compare=True)
-    previous = get_metric_report(
-        organization, MetricQuery(period=half.previous(), group_by=(Dimension.CAMPAIGN,))
-    )
     return AccountSnapshot(
         organization_id=organization.pk,
-        currency=report.currency,
+        currency=daily.currency,
         period=period,
         campaigns=campaigns,
         campaign_series=campaign_series,
@@ -197,7 +157,6 @@ def load_snapshot(
         ad_series=ad_series,
         segments=dict(segments),
         totals=totals,
-        campaign_totals_previous={row.key[0]: row.metrics for row in previous.rows},
         competitor_notes=[
             {"competitor": n.competitor, "platform": n.platform, "text": n.text}
             for n in CompetitorNote.objects.filter(organization=organization).order_by(
@@ -206,6 +165,20 @@ def load_snapshot(
         ],
         competitor_ads=load_competitor_ads(organization),
     )
+
+
+def _series_by_key(sums: DailySums) -> dict[int, DailySeries]:
+    return {
+        key: DailySeries(
+            days=sums.days,
+            spend=sums.spend[row].tolist(),
+            conversions=sums.conversions[row].tolist(),
+            clicks=sums.clicks[row].tolist(),
+            impressions=sums.impressions[row].tolist(),
+            revenue=sums.revenue[row].tolist(),
+        )
+        for row, key in enumerate(sums.keys)
+    }
 
 
 def load_competitor_ads(organization: Organization, *, limit: int = 5000) -> list[dict[str, Any]]:

@@ -22,9 +22,16 @@ from analytics.selectors.records import (
     list_saved_dashboards,
     list_scheduled_reports,
 )
-from analytics.selectors.sums import MetricSums, get_metric_sums
+from analytics.selectors.sums import (
+    DailySums,
+    MetricSums,
+    get_daily_sums,
+    get_metric_sums,
+    get_segment_sums,
+)
 
 __all__ = [
+    "DailySums",
     "InvalidMetricQuery",
     "MetricReport",
     "MetricRow",
@@ -34,10 +41,12 @@ __all__ = [
     "choose_source",
     "get_default_dashboard",
     "get_insight",
+    "get_daily_sums",
     "get_metric_report",
     "get_metric_series",
     "get_metric_sums",
     "get_metric_totals",
+    "get_segment_sums",
     "get_saved_dashboard",
     "latest_insight_run",
     "list_insights",

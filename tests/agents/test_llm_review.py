@@ -4,6 +4,7 @@ carry the structured review. It checks what the model may and may not change."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,8 @@ from agents.testing import (
     anthropic_message,
     openai_chat_completion,
 )
-from campaigns.models import Campaign
+from campaigns.models import Campaign, DailyMetric
+from campaigns.services import refresh_campaign_rollups
 from tests.agents.factories import LLMProviderConfigFactory
 from tests.agents.sandbox import AS_OF, build_sandbox_org
 
@@ -268,3 +270,41 @@ def test_a_budget_plan_through_anthropic_uses_the_models_tool_answer(
     request = llm_server.requests_to(ANTHROPIC_MESSAGES_PATH)[0]
     assert request.body["tool_choice"]["type"] == "tool"
     assert all(r.confidence <= 0.4 for r in Recommendation.objects.filter(run=run))
+
+
+def test_a_vetoed_pause_gives_the_campaign_back_its_place_in_the_budget_plan(
+    organization: Organization,
+    llm_server: LocalLLMServer,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Given a campaign that converted nothing in the last 14 days (the optimizer pauses it)
+    build_sandbox_org(organization)
+    dry = Campaign.objects.filter(organization=organization).order_by("pk").first()
+    assert dry is not None
+    since = AS_OF - dt.timedelta(days=13)
+    DailyMetric.objects.filter(campaign=dry, date__gte=since).update(conversions=0)
+    refresh_campaign_rollups({dry.pk: (since, AS_OF)})
+    offline = review(organization, django_capture_on_commit_callbacks)
+    assert ("performance_optimizer", dry.pk, "pause") in recommendations(offline)
+    assert str(dry.pk) not in sections(offline)["budget_manager"]["extra"]["plan"]
+
+    # When the model advises against that pause (and keeps everything else)
+    def answer(request: RecordedRequest) -> StubResponse:
+        agent = agent_of(request)
+        drop: list[int] = []
+        if agent == "performance_optimizer":
+            text = request.body["messages"][-1]["content"]
+            block = text.split('<data name="recommendations">\n', 1)[1].split("\n</data>", 1)[0]
+            drop = [r["index"] for r in json.loads(block) if r["title"].startswith("Pause ")]
+        review = {"summary": "Fine.", "confidence": 0.9, "drop": drop}
+        forced = request.body["tool_choice"]["function"]["name"]
+        return StubResponse(openai_chat_completion(tool_calls=[(forced, review)]))
+
+    llm_server.set_responder(OPENAI_CHAT_PATH, answer)
+    use_openai_compatible(settings, llm_server)
+    run = review(organization, django_capture_on_commit_callbacks)
+
+    # Then the campaign is not paused and the budget manager plans its budget again
+    assert ("performance_optimizer", dry.pk, "pause") not in recommendations(run)
+    assert str(dry.pk) in sections(run)["budget_manager"]["extra"]["plan"]
