@@ -383,13 +383,50 @@ async def client_process(spec: dict[str, Any]) -> None:
         finally:
             transport.close()
 
+    async def ws_client_library(session_key: str, counts: bool) -> None:
+        nonlocal connected
+        import websockets
+
+        async with websockets.connect(
+            f"ws://127.0.0.1:{spec['port']}/ws/notifications/",
+            origin=f"http://127.0.0.1:{spec['port']}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"sessionid={session_key}"},
+            compression=None,
+            max_queue=None,
+            open_timeout=60,
+            ping_interval=None,
+        ) as ws:
+            connected += 1
+            async for raw in ws:
+                on_message(raw, counts)
+
+    async def raw_client_library(index: int, counts: bool) -> None:
+        nonlocal connected
+        import redis.asyncio as aioredis
+
+        connection = aioredis.Redis.from_url(spec["redis_url"])
+        pubsub = connection.pubsub()
+        channel = spec["channel"] if counts else f"{spec['channel']}:idle:{index % 10}"
+        await pubsub.subscribe(channel)
+        connected += 1
+        async for item in pubsub.listen():
+            if item["type"] == "message":
+                on_message(item["data"], counts)
+
+    library = spec.get("client_impl") == "library"
+    clients: dict[str, Any] = {
+        "ws": ws_client_library if library else ws_client,
+        "raw": raw_client_library if library else raw_client,
+    }
     members = [(key, True) for key in spec["busy"]] + [(key, False) for key in spec["idle"]]
     tasks = []
     for start in range(0, len(members), 50):
         for index, (key, counts) in enumerate(members[start : start + 50], start):
             tasks.append(
                 asyncio.create_task(
-                    ws_client(key, counts) if spec["mode"] == "ws" else raw_client(index, counts)
+                    clients[spec["mode"]](key, counts)
+                    if spec["mode"] == "ws"
+                    else clients[spec["mode"]](index, counts)
                 )
             )
         while connected < len(tasks):
@@ -620,6 +657,13 @@ def main() -> int:
     parser.add_argument("--phases", default="paced,flat")
     parser.add_argument("--layers", default="pubsub,core")
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument(
+        "--client-impl",
+        choices=["lean", "library"],
+        default="lean",
+        help="lean: both protocols read off bare transports; library: the websockets and "
+        "redis-py asyncio clients, a task per connection",
+    )
     parser.add_argument("--ws-workers", default=os.environ.get("WS_WORKERS", ""))
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--publish-notify", nargs=4, help=argparse.SUPPRESS)
@@ -664,6 +708,7 @@ def main() -> int:
         clients = Clients(
             {
                 "mode": "raw",
+                "client_impl": args.client_impl,
                 "redis_url": redis_url,
                 "channel": channel,
                 "busy": busy_keys,
@@ -687,7 +732,13 @@ def main() -> int:
             server = start_process("ws", layer_env, port)
             try:
                 clients = Clients(
-                    {"mode": "ws", "port": port, "busy": busy_keys, "idle": idle_keys},
+                    {
+                        "mode": "ws",
+                        "client_impl": args.client_impl,
+                        "port": port,
+                        "busy": busy_keys,
+                        "idle": idle_keys,
+                    },
                     args.client_procs,
                 )
                 try:

@@ -70,7 +70,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = ""
         self.base_send = send
-        self._subscriber = fanout.Subscriber(send, self._close_slow)
+        self._subscriber = fanout.Subscriber(scope.get(fanout.SERVER_SEND, send), self._close_slow)
         self._fanout_groups: list[str] = []
         try:
             await await_many_dispatch([receive], self.dispatch)
