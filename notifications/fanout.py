@@ -82,7 +82,7 @@ def _resume(coroutine: Coroutine[Any, Any, Any], pending: Any) -> Generator[Any,
 class Subscriber:
     """One socket's place in the fan-out: its send, and what waits to be sent."""
 
-    __slots__ = ("_send", "_close", "_outbox", "_flushing", "live", "closed")
+    __slots__ = ("_send", "_close", "_outbox", "_flushing", "_closing", "live", "closed")
 
     def __init__(self, send: Send, close: Callable[[int], Coroutine[Any, Any, None]]) -> None:
         self._send = send
@@ -91,6 +91,8 @@ class Subscriber:
         # drains; a flush task owns the socket's writes while it has any.
         self._outbox: deque[str] = deque()
         self._flushing: asyncio.Task[None] | None = None
+        # Held so the loop's weak reference is not the only one while the close runs.
+        self._closing: asyncio.Future[None] | None = None
         self.live = False
         self.closed = False
 
@@ -121,7 +123,7 @@ class Subscriber:
             self.closed = True
             self._outbox.clear()
             logger.info("Live socket too slow; closing it so the client replays")
-            asyncio.ensure_future(self._close(CLOSE_TOO_SLOW))
+            self._closing = asyncio.ensure_future(self._close(CLOSE_TOO_SLOW))
             return
         self._outbox.append(text)
 
